@@ -1,0 +1,300 @@
+/**
+ * The stack configuration schema: every key a `Pulumi.<stack>.yaml` may set under the `infra:`
+ * namespace, its type, its default and what it means. It is the single source of truth: the
+ * loader validates against it, defaults are applied by it, and the README's config reference is
+ * generated from it (`npm run docs`), with a test that the two agree.
+ *
+ * Secret settings are separate top-level keys (see `SECRET_KEYS`) so that Pulumi can encrypt
+ * exactly them; a structured key that holds a `secure:` value anywhere would turn the whole
+ * object into a secret.
+ */
+import { z } from "zod";
+
+/** Rendered as "allowed keys: a, b" by `errors.ts`, which splits one issue into one line per unknown key. */
+function strict<T extends z.ZodRawShape>(shape: T) {
+    const allowed = Object.keys(shape).join(", ");
+    return z.strictObject(shape, {
+        error: (iss) => (iss.code === "unrecognized_keys" ? `allowed keys: ${allowed}` : undefined),
+    });
+}
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
+const dnsLabel = (what: string, max = 63) =>
+    z
+        .string()
+        .max(max, { error: `must be at most ${max} characters` })
+        .regex(DNS_LABEL, {
+            error: `must be a lowercase DNS label (a-z, 0-9 and '-', starting with a letter): ${what}`,
+        });
+
+const cidr = () => z.cidrv4({ error: "must be an IPv4 CIDR such as 10.0.0.0/16" });
+const ipv4 = () => z.ipv4({ error: "must be an IPv4 address such as 192.168.18.201" });
+const hostOrIp = () =>
+    z.string().regex(DNS_NAME, { error: "must be an IPv4 address or a DNS name" });
+
+/** The node operating systems the bootstrap scripts support, by image name. */
+export const SUPPORTED_IMAGES = ["ubuntu-22.04", "ubuntu-24.04", "debian-12", "rocky-9", "alma-9"] as const;
+
+/** Hetzner Cloud locations, and the server families each one offers (ARM and cost-optimised x86 are EU only). */
+export const HETZNER_LOCATIONS = {
+    fsn1: { zone: "eu-central", families: ["cx", "cpx", "cax", "ccx"] },
+    nbg1: { zone: "eu-central", families: ["cx", "cpx", "cax", "ccx"] },
+    hel1: { zone: "eu-central", families: ["cx", "cpx", "cax", "ccx"] },
+    ash: { zone: "us-east", families: ["cpx", "ccx"] },
+    hil: { zone: "us-west", families: ["cpx", "ccx"] },
+    sin: { zone: "ap-southeast", families: ["cpx", "ccx"] },
+} as const;
+export type HetznerLocation = keyof typeof HETZNER_LOCATIONS;
+export const HETZNER_SERVER_TYPE = /^(cx|cpx|cax|ccx)(\d{2})$/;
+
+const taint = strict({
+    key: z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
+        error: "must be a Kubernetes label key such as burst.example.com/spot",
+    }).describe("Taint key."),
+    value: z.string().max(63).optional().describe("Taint value."),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).describe("Taint effect."),
+});
+
+const labels = z
+    .record(
+        z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
+            error: "label keys must be Kubernetes label keys",
+        }),
+        z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, {
+            error: "label values must be at most 63 alphanumeric, '-', '_' or '.' characters",
+        }),
+    )
+    .default({})
+    .describe("Kubernetes labels put on every node of the pool.");
+
+const poolCommon = {
+    name: dnsLabel("the pool name", 20).describe("Pool name, unique in the stack; node names are `<clusterName>-<pool>-<n>`."),
+    role: z.enum(["control-plane", "worker"]).describe("`control-plane` or `worker`."),
+    labels,
+    taints: z.array(taint).default([]).describe("Taints put on every node of the pool (`key`, `value`, `effect`)."),
+};
+
+const count = z
+    .number({ error: "must be a whole number" })
+    .int({ error: "must be a whole number" })
+    .min(1, { error: "must be at least 1" })
+    .max(1000, { error: "must be at most 1000" });
+
+const hetznerPool = strict({
+    provider: z.literal("hetzner"),
+    ...poolCommon,
+    count: count.describe("Number of servers."),
+    serverType: z
+        .string()
+        .regex(HETZNER_SERVER_TYPE, { error: "must be a Hetzner server type such as cx23, cpx32, cax21 or ccx13" })
+        .describe("Hetzner server type, e.g. `cx23` (2 vCPU, 4 GB)."),
+    image: z.enum(SUPPORTED_IMAGES).default("ubuntu-24.04").describe("Operating system image. Defaults to `ubuntu-24.04`."),
+    location: z
+        .enum(Object.keys(HETZNER_LOCATIONS) as [HetznerLocation, ...HetznerLocation[]])
+        .describe("Hetzner location: fsn1, nbg1, hel1 (EU), ash, hil (US), sin."),
+});
+
+const autoscaling = strict({
+    min: z.number().int().min(0).describe("Minimum size of the auto scaling group."),
+    desired: z.number().int().min(0).describe("Desired size."),
+    max: z.number().int().min(1).max(1000).describe("Maximum size."),
+});
+
+const awsPool = strict({
+    provider: z.literal("aws"),
+    ...poolCommon,
+    count: count.optional().describe("Number of instances (fixed size). Use either `count` or `autoscaling`."),
+    autoscaling: autoscaling
+        .optional()
+        .describe("A launch template + auto scaling group whose instances join by themselves (workers only)."),
+    instanceType: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as t3.medium" })
+        .describe("EC2 instance type, e.g. `t3.medium`."),
+    image: z.enum(["ubuntu-22.04", "ubuntu-24.04"]).default("ubuntu-24.04").describe("Ubuntu release of the AMI (looked up from Canonical's owner id). Defaults to `ubuntu-24.04`."),
+    rootVolumeGb: z.number().int().min(20).max(16384).default(50).describe("gp3 root volume size in GiB, encrypted. Defaults to 50."),
+});
+
+const staticNode = strict({
+    name: dnsLabel("the node name").describe("Node name (becomes the Kubernetes node name)."),
+    address: hostOrIp().describe("Address the program reaches the machine at over SSH."),
+    privateAddress: ipv4().optional().describe("Address on the cluster's private network (kubelet node IP). Defaults to `address`."),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "must be a Unix user name" }).optional().describe("SSH user for this machine (e.g. ubuntu). Required."),
+    port: z.number().int().min(1).max(65535).default(22).describe("SSH port. Defaults to 22."),
+});
+
+const onpremPool = <P extends "vmware" | "static">(provider: P) =>
+    strict({
+        provider: z.literal(provider),
+        ...poolCommon,
+        nodes: z.array(staticNode).min(1, { error: "must list at least one machine" }).describe("The existing machines of the pool."),
+    });
+
+export const poolSchema = z.discriminatedUnion(
+    "provider",
+    [hetznerPool, awsPool, onpremPool("vmware"), onpremPool("static")],
+    { error: "must be one of: hetzner, aws, vmware, static" },
+);
+
+const kubernetes = strict({
+    version: z
+        .string()
+        .regex(/^1\.(3[0-9]|[4-9][0-9])\.\d{1,3}$/, {
+            error: "must be a full Kubernetes release `1.<minor>.<patch>` with minor 30 or newer, without a leading v (e.g. 1.34.2)",
+        })
+        .describe("Kubernetes release `1.<minor>.<patch>`; kubeadm, kubelet and kubectl are pinned to it."),
+    podCidr: cidr().default("10.244.0.0/16").describe("Pod network. Defaults to 10.244.0.0/16."),
+    serviceCidr: cidr().default("10.96.0.0/12").describe("Service network. Defaults to 10.96.0.0/12."),
+    cni: z.enum(["calico"]).default("calico").describe("Pod network add-on. Defaults to `calico`."),
+    apiEndpoint: hostOrIp()
+        .optional()
+        .describe("DNS name or virtual IP of the API server for on-prem HA control planes. Cloud control planes get a load balancer instead."),
+});
+
+const bastion = strict({
+    host: hostOrIp().describe("Jump host address."),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "must be a Unix user name" }).default("root").describe("Jump host user. Defaults to root."),
+    port: z.number().int().min(1).max(65535).default(22).describe("Jump host SSH port. Defaults to 22."),
+});
+
+const ssh = strict({
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "must be a Unix user name" }).default("root").describe("SSH user for cloud nodes. Defaults to root."),
+    publicKey: z
+        .string()
+        .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( \S.*)?$/, {
+            error: "must be an OpenSSH public key line (ssh-ed25519, ssh-rsa or ecdsa-sha2-*)",
+        })
+        .optional()
+        .describe("Public half of `infra:sshPrivateKey`; installed on cloud nodes. Required with a cloud pool."),
+    adminCidrs: z
+        .array(cidr())
+        .default([])
+        .describe("Sources allowed to reach SSH (22) and the API (6443) of cloud nodes. Required with a cloud pool."),
+    bastion: bastion.optional().describe("Jump host for nodes not reachable directly (e.g. on-prem VMs in a DMZ)."),
+    dialErrorLimit: z.number().int().min(1).max(100).default(20).describe("Connection attempts before a remote command fails. Defaults to 20."),
+    perDialTimeoutSeconds: z.number().int().min(1).max(120).default(10).describe("Seconds each connection attempt may take. Defaults to 10."),
+});
+
+const hetzner = strict({
+    networkCidr: cidr().default("10.0.0.0/16").describe("Private network shared by the cluster's Hetzner pools. Defaults to 10.0.0.0/16."),
+    subnetCidr: cidr().default("10.0.1.0/24").describe("Subnet of `networkCidr` the servers are attached to. Defaults to 10.0.1.0/24."),
+});
+
+const aws = strict({
+    vpcCidr: cidr().default("10.1.0.0/16").describe("CIDR of the VPC the program creates. Defaults to 10.1.0.0/16."),
+    availabilityZones: z.number().int().min(1, { error: "must be at least 1" }).max(6).default(2).describe("How many of the region's availability zones get a public subnet. Defaults to 2."),
+    existingVpc: strict({
+        vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: "must be a VPC id such as vpc-0abc12345def67890" }),
+        subnetIds: z
+            .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "must be a subnet id such as subnet-0abc1234" }))
+            .min(1, { error: "must list at least one subnet" }),
+    })
+        .optional()
+        .describe("Use this VPC and these subnets instead of creating them."),
+});
+
+const ingress = strict({
+    enabled: z.boolean().default(true).describe("Install an ingress controller. Defaults to true."),
+    controller: z
+        .enum(["ingress-nginx", "traefik"])
+        .default("traefik")
+        .describe("`traefik` (maintained, serves the `nginx` class) or `ingress-nginx` (end of maintenance 2026-03-24). Defaults to traefik."),
+});
+
+const certManager = strict({
+    enabled: z.boolean().default(true).describe("Install cert-manager and the cluster issuers. Defaults to true."),
+    email: z.email({ error: "must be an e-mail address" }).optional().describe("Let's Encrypt account e-mail. Required for the Let's Encrypt issuers."),
+    issuer: z
+        .enum(["letsencrypt-staging", "letsencrypt-prod", "selfsigned"])
+        .default("letsencrypt-staging")
+        .describe("Issuer the apps' certificates come from. Defaults to letsencrypt-staging."),
+});
+
+const platform = strict({
+    ingress: ingress.default(ingress.parse({})),
+    certManager: certManager.default(certManager.parse({})),
+    metricsServer: strict({ enabled: z.boolean().default(true).describe("Install metrics-server. Defaults to true.") })
+        .default({ enabled: true }),
+});
+
+const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const image = () => z.string().regex(IMAGE_REF, { error: "must be a container image reference such as registry.example.com/team/app:1.2.3" });
+
+const workload = (port: number, replicas: number) =>
+    strict({
+        image: image().describe("Container image, with a tag or digest."),
+        replicas: z.number().int().min(0).max(100).default(replicas).describe(`Replicas. Defaults to ${replicas}.`),
+        port: z.number().int().min(1).max(65535).default(port).describe(`Container port. Defaults to ${port}.`),
+    });
+
+const apps = strict({
+    namespace: dnsLabel("the namespace").default("apps").describe("Namespace of the application. Defaults to `apps`."),
+    host: z.string().regex(DNS_NAME, { error: "must be a DNS name such as app.example.com" }).describe("Public host name of the application."),
+    registry: strict({
+        server: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?$/, { error: "must be a registry host such as registry.example.com" }),
+        username: z.string().min(1, { error: "must not be empty" }),
+    })
+        .optional()
+        .describe("Private registry; its password is the secret `infra:registryPassword`."),
+    backend: workload(8000, 2).optional().describe("Django backend (gunicorn)."),
+    frontend: workload(80, 1).optional().describe("Angular frontend (nginx)."),
+    database: strict({
+        engine: z.enum(["mariadb", "percona"]).default("mariadb").describe("`mariadb` (one StatefulSet) or `percona` (XtraDB cluster). Defaults to mariadb."),
+        storageGi: z.number().int().min(1).max(16384).default(20).describe("Volume size in GiB per member. Defaults to 20."),
+        members: z.number().int().min(1).max(9).default(3).describe("Percona cluster members, odd. Defaults to 3."),
+    })
+        .optional()
+        .describe("The application's database."),
+});
+
+const burst = strict({
+    baseStack: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, {
+            error: "must be a fully qualified stack name `<organization>/<project>/<stack>` (e.g. acme/infra/prod)",
+        })
+        .describe("The running cluster's stack whose outputs the burst workers join."),
+});
+
+const existingCluster = strict({
+    context: z.string().min(1).optional().describe("kubeconfig context to use. Defaults to the current context."),
+});
+
+/** The plain (non-secret) settings. Each key is `infra:<key>` in the stack file. */
+export const settingsSchema = strict({
+    environment: z.enum(["dev", "staging", "prod"]).describe("Environment tier; prod turns on the strictest policies."),
+    mode: z
+        .enum(["cluster", "burst", "apps-only"])
+        .default("cluster")
+        .describe("What the stack builds: a whole `cluster`, `burst` workers for a running cluster, or `apps-only` on an existing kubeconfig. Defaults to cluster."),
+    clusterName: dnsLabel("the cluster name", 30).optional().describe("Prefix of every resource and node name. Defaults to `<project>-<stack>`."),
+    kubernetes: kubernetes.optional().describe("Kubernetes settings. Required unless `mode` is apps-only."),
+    ssh: ssh.default(ssh.parse({})).describe("How the program reaches nodes over SSH."),
+    pools: z.array(poolSchema).default([]).describe("Node pools. Fields marked (provider) apply to that provider only."),
+    hetzner: hetzner.default(hetzner.parse({})).describe("Settings shared by the Hetzner pools."),
+    aws: aws.default(aws.parse({})).describe("Settings shared by the AWS pools. The region is the provider's `aws:region`."),
+    platform: platform.default(platform.parse({})).describe("Platform add-ons."),
+    apps: apps.optional().describe("The application (Django backend, Angular frontend, database)."),
+    burst: burst.optional().describe("Burst settings. Required when `mode` is burst."),
+    existingCluster: existingCluster.optional().describe("The cluster an apps-only stack deploys to."),
+});
+
+/**
+ * Secret settings: each its own `infra:<key>`, which must be stored encrypted
+ * (`pulumi config set --secret`). They reach the program only as Pulumi secrets.
+ */
+export const SECRET_KEYS = {
+    sshPrivateKey: "Private SSH key (PEM/OpenSSH) for every node. Required when the stack has nodes.",
+    registryPassword: "Password or token of `apps.registry`. Required with `apps.registry`.",
+    kubeconfig: "kubeconfig of an existing cluster (apps-only). Defaults to the ambient ~/.kube/config.",
+} as const;
+export type SecretKey = keyof typeof SECRET_KEYS;
+
+export type Settings = z.output<typeof settingsSchema>;
+export type Pool = z.output<typeof poolSchema>;
+export type HetznerPoolSettings = Extract<Pool, { provider: "hetzner" }>;
+export type AwsPoolSettings = Extract<Pool, { provider: "aws" }>;
+export type OnpremPoolSettings = Extract<Pool, { provider: "vmware" | "static" }>;
+export type Provider = Pool["provider"];

@@ -1,0 +1,199 @@
+/**
+ * Checks that span more than one key (counts, overlaps, uniqueness, required secrets). They run
+ * once the structure is valid, and return every problem rather than the first.
+ */
+import * as ipaddr from "ipaddr.js";
+import type { ConfigProblem } from "./errors";
+import { keyPath } from "./errors";
+import { HETZNER_LOCATIONS, HETZNER_SERVER_TYPE, SECRET_KEYS, type Pool, type SecretKey, type Settings } from "./schema";
+
+/** What the loader knows beside the validated settings. */
+export interface ValidationContext {
+    /** Secret keys that are set (and stored encrypted). */
+    readonly secretsSet: ReadonlySet<SecretKey>;
+    /** `hcloud:token` is set and stored encrypted. */
+    readonly hcloudToken: "secret" | "plain" | "missing";
+    /** `aws:region`, when set. */
+    readonly awsRegion?: string;
+}
+
+const P = (...segments: PropertyKey[]) => keyPath(["infra:" + String(segments[0]), ...segments.slice(1)]);
+
+export function cidrsOverlap(a: string, b: string): boolean {
+    const [na, la] = ipaddr.parseCIDR(a);
+    const [nb, lb] = ipaddr.parseCIDR(b);
+    return la <= lb ? nb.match(na, la) : na.match(nb, lb);
+}
+
+export function cidrContains(outer: string, inner: string): boolean {
+    const [no, lo] = ipaddr.parseCIDR(outer);
+    const [ni, li] = ipaddr.parseCIDR(inner);
+    return lo <= li && ni.match(no, lo);
+}
+
+export function cidrContainsAddress(range: string, address: string): boolean {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(address)) return false;
+    return ipaddr.IPv4.parse(address).match(ipaddr.IPv4.parseCIDR(range));
+}
+
+/** Node names in pool order, as the node components will name them. */
+export function nodeNames(clusterName: string, pool: Pool): string[] {
+    if (pool.provider === "vmware" || pool.provider === "static") return pool.nodes.map((n) => n.name);
+    const n = pool.provider === "aws" && pool.autoscaling ? 0 : (pool.count ?? 0);
+    return Array.from({ length: n }, (_, i) => `${clusterName}-${pool.name}-${i + 1}`);
+}
+
+export function controlPlaneCount(pools: readonly Pool[]): number {
+    return pools.filter((p) => p.role === "control-plane").reduce((sum, p) => sum + nodeNames("", p).length, 0);
+}
+
+export function semanticProblems(s: Settings, clusterName: string, ctx: ValidationContext): ConfigProblem[] {
+    const out: ConfigProblem[] = [];
+    const add = (path: string, message: string) => out.push({ path, message });
+    const hasNodes = s.pools.length > 0;
+    const cloudPools = s.pools.filter((p) => p.provider === "hetzner" || p.provider === "aws");
+
+    // What each mode needs and forbids.
+    if (s.mode !== "apps-only" && !s.kubernetes) add(P("kubernetes"), `is required when mode is ${s.mode}`);
+    if (s.mode === "cluster") {
+        if (!hasNodes) add(P("pools"), "a cluster needs at least one pool with role control-plane");
+        else if (!s.pools.some((p) => p.role === "control-plane"))
+            add(P("pools"), "no pool has role control-plane: a worker-only cluster cannot start (use mode burst to add workers to a running cluster)");
+        if (s.burst) add(P("burst"), "is only allowed when mode is burst");
+    }
+    if (s.mode === "burst") {
+        if (!s.burst) add(P("burst"), "is required when mode is burst (burst.baseStack names the running cluster's stack)");
+        if (!hasNodes) add(P("pools"), "a burst stack needs at least one worker pool");
+        s.pools.forEach((p, i) => {
+            if (p.role !== "worker") add(P("pools", i, "role"), "must be worker in a burst stack: burst pools join a running cluster's control plane");
+            if (p.provider !== "hetzner" && p.provider !== "aws")
+                add(P("pools", i, "provider"), "must be hetzner or aws in a burst stack (cloud workers)");
+        });
+    }
+    if (s.mode === "apps-only" && hasNodes) add(P("pools"), "must be empty when mode is apps-only (the cluster already exists)");
+    if (s.mode !== "apps-only" && s.existingCluster) add(P("existingCluster"), "is only allowed when mode is apps-only");
+
+    // etcd quorum.
+    const cps = controlPlaneCount(s.pools);
+    if (cps > 1 && cps % 2 === 0) {
+        const i = s.pools.findIndex((p) => p.role === "control-plane");
+        add(
+            P("pools", i, s.pools[i].provider === "vmware" || s.pools[i].provider === "static" ? "nodes" : "count"),
+            `the cluster has ${cps} control-plane nodes: etcd needs an odd number (1, 3, 5, 7) to keep quorum`,
+        );
+    }
+
+    // Uniqueness across pools.
+    const poolNames = new Map<string, number>();
+    const names = new Map<string, string>();
+    const addresses = new Map<string, string>();
+    s.pools.forEach((p, i) => {
+        const seen = poolNames.get(p.name);
+        if (seen !== undefined) {
+            add(P("pools", i, "name"), `duplicate pool name "${p.name}" (also infra:pools[${seen}].name)`);
+            return;
+        }
+        poolNames.set(p.name, i);
+        if (p.provider === "vmware" || p.provider === "static") {
+            p.nodes.forEach((n, j) => {
+                const here = P("pools", i, "nodes", j);
+                const other = names.get(n.name);
+                if (other) add(`${here}.name`, `duplicate node name "${n.name}" (also ${other})`);
+                else names.set(n.name, `${here}.name`);
+                for (const [field, value] of [["address", n.address], ["privateAddress", n.privateAddress]] as const) {
+                    if (value === undefined || (field === "privateAddress" && value === n.address)) continue;
+                    const prev = addresses.get(value);
+                    if (prev) add(`${here}.${field}`, `duplicate address ${value} (also ${prev})`);
+                    else addresses.set(value, `${here}.${field}`);
+                }
+                if (!n.user) add(`${here}.user`, "is required: the SSH user of this machine (e.g. ubuntu)");
+            });
+        } else {
+            for (const n of nodeNames(clusterName, p)) {
+                const other = names.get(n);
+                if (other) add(P("pools", i, "name"), `node name "${n}" collides with ${other}`);
+                else names.set(n, P("pools", i, "name"));
+            }
+        }
+    });
+
+    // Provider-specific rules.
+    s.pools.forEach((p, i) => {
+        if (p.provider === "hetzner") {
+            const family = HETZNER_SERVER_TYPE.exec(p.serverType)?.[1] ?? "";
+            const offered = HETZNER_LOCATIONS[p.location].families as readonly string[];
+            if (!offered.includes(family))
+                add(P("pools", i, "serverType"), `${p.serverType} is not offered in ${p.location}; there use one of the families ${offered.join(", ")}`);
+        }
+        if (p.provider === "aws") {
+            if ((p.count === undefined) === (p.autoscaling === undefined))
+                add(P("pools", i), "set exactly one of count (fixed instances) or autoscaling (auto scaling group)");
+            if (p.autoscaling) {
+                const { min, desired, max } = p.autoscaling;
+                if (p.role !== "worker") add(P("pools", i, "autoscaling"), "is for worker pools only: control planes need fixed instances");
+                if (min > max) add(P("pools", i, "autoscaling", "min"), `must not exceed max (min ${min} > max ${max})`);
+                if (desired < min || desired > max) add(P("pools", i, "autoscaling", "desired"), `must be between min (${min}) and max (${max})`);
+            }
+        }
+    });
+
+    // Networks must not overlap.
+    const k = s.kubernetes;
+    if (k) {
+        if (cidrsOverlap(k.podCidr, k.serviceCidr))
+            add(P("kubernetes", "serviceCidr"), `${k.serviceCidr} overlaps podCidr ${k.podCidr}; pick disjoint ranges`);
+        const nodeNets: [string, string][] = [];
+        if (s.pools.some((p) => p.provider === "hetzner")) nodeNets.push([P("hetzner", "networkCidr"), s.hetzner.networkCidr]);
+        if (s.pools.some((p) => p.provider === "aws")) nodeNets.push([P("aws", "vpcCidr"), s.aws.vpcCidr]);
+        for (const [path, net] of nodeNets) {
+            for (const [field, c] of [["podCidr", k.podCidr], ["serviceCidr", k.serviceCidr]] as const)
+                if (cidrsOverlap(c, net)) add(P("kubernetes", field), `${c} overlaps the nodes' private network ${net} (${path})`);
+        }
+        s.pools.forEach((p, i) => {
+            if (p.provider !== "vmware" && p.provider !== "static") return;
+            p.nodes.forEach((n, j) => {
+                const addr = n.privateAddress ?? n.address;
+                for (const [field, c] of [["podCidr", k.podCidr], ["serviceCidr", k.serviceCidr]] as const)
+                    if (cidrContainsAddress(c, addr))
+                        add(P("kubernetes", field), `${c} contains node address ${addr} (infra:pools[${i}].nodes[${j}]); pick a range outside the nodes' network`);
+            });
+        });
+        const onpremCps = s.pools.filter((p) => p.role === "control-plane" && (p.provider === "vmware" || p.provider === "static"));
+        if (cps > 1 && onpremCps.length > 0 && !k.apiEndpoint)
+            add(P("kubernetes", "apiEndpoint"), "is required for on-prem HA control planes: a DNS name or virtual IP in front of every control plane's port 6443");
+    }
+    if (s.pools.some((p) => p.provider === "hetzner") && !cidrContains(s.hetzner.networkCidr, s.hetzner.subnetCidr))
+        add(P("hetzner", "subnetCidr"), `${s.hetzner.subnetCidr} must lie inside networkCidr ${s.hetzner.networkCidr}`);
+
+    // Cloud access.
+    if (cloudPools.length > 0) {
+        if (!s.ssh.publicKey) add(P("ssh", "publicKey"), "is required with a cloud pool (it is installed on the servers)");
+        if (s.ssh.adminCidrs.length === 0)
+            add(P("ssh", "adminCidrs"), "is required with a cloud pool: the sources allowed to reach SSH and the API (e.g. your office's 203.0.113.0/24)");
+    }
+    if (s.pools.some((p) => p.provider === "hetzner")) {
+        if (ctx.hcloudToken === "missing") add("hcloud:token", "is required with a Hetzner pool: pulumi config set --secret hcloud:token <token>");
+        if (ctx.hcloudToken === "plain") add("hcloud:token", "must be stored encrypted: pulumi config set --secret hcloud:token <token>");
+    }
+    if (s.pools.some((p) => p.provider === "aws") && !ctx.awsRegion)
+        add("aws:region", "is required with an AWS pool: pulumi config set aws:region eu-central-1");
+
+    // Required secrets.
+    const needSecret = (key: SecretKey, why: string) => {
+        if (!ctx.secretsSet.has(key)) add(`infra:${key}`, `is required ${why}: pulumi config set --secret infra:${key} ...`);
+    };
+    if (hasNodes) needSecret("sshPrivateKey", "when the stack has nodes");
+    if (s.apps?.registry) needSecret("registryPassword", "with apps.registry");
+
+    // Add-ons.
+    const cm = s.platform.certManager;
+    if (cm.enabled && cm.issuer.startsWith("letsencrypt") && !cm.email)
+        add(P("platform", "certManager", "email"), `is required for the ${cm.issuer} issuer (Let's Encrypt account e-mail)`);
+    const db = s.apps?.database;
+    if (db?.engine === "percona" && db.members % 2 === 0)
+        add(P("apps", "database", "members"), `must be odd (1, 3, 5...) for Galera quorum, got ${db.members}`);
+
+    return out;
+}
+
+export const SECRET_KEY_NAMES = Object.keys(SECRET_KEYS) as SecretKey[];

@@ -1,0 +1,311 @@
+/**
+ * Bad input: every invalid config is rejected before any resource exists, with the exact key
+ * path and what is allowed.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackFile, StackFileError } from "../../tools/plan/stack-file";
+import { parse, problems, validConfig, withConfig } from "../helpers";
+
+const onpremNode = (name: string, address: string, user = "ubuntu") => ({ name, address, user });
+
+const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: string[] }[] = [
+    {
+        name: "wrong type: count as a string",
+        config: withConfig((c) => (c["infra:pools"][0].count = "2")),
+        expected: ["infra:pools[0].count: must be a whole number, got a string"],
+    },
+    {
+        name: "zero count",
+        config: withConfig((c) => (c["infra:pools"][1].count = 0)),
+        expected: ["infra:pools[1].count: must be at least 1"],
+    },
+    {
+        name: "negative count",
+        config: withConfig((c) => (c["infra:pools"][1].count = -3)),
+        expected: ["infra:pools[1].count: must be at least 1"],
+    },
+    {
+        name: "unknown provider",
+        config: withConfig((c) => (c["infra:pools"][1].provider = "gcp")),
+        expected: ["infra:pools[1].provider: must be one of: hetzner, aws, vmware, static"],
+    },
+    {
+        name: "unknown nested key (a typo)",
+        config: withConfig((c) => (c["infra:kubernetes"].podCIDR = "10.244.0.0/16")),
+        expected: ["infra:kubernetes.podCIDR: unknown key; allowed keys: version, podCidr, serviceCidr, cni, apiEndpoint"],
+    },
+    {
+        name: "unknown top-level key",
+        config: withConfig((c) => (c["infra:pool"] = [])),
+        expected: [
+            "infra:pool: unknown key; allowed keys: environment, mode, clusterName, kubernetes, ssh, pools, hetzner, aws, platform, apps, burst, existingCluster, sshPrivateKey, registryPassword, kubeconfig",
+        ],
+    },
+    {
+        name: "malformed CIDR",
+        config: withConfig((c) => (c["infra:kubernetes"].podCidr = "10.244.0.0/33")),
+        expected: ["infra:kubernetes.podCidr: must be an IPv4 CIDR such as 10.0.0.0/16"],
+    },
+    {
+        name: "overlapping pod and service CIDRs",
+        config: withConfig((c) => Object.assign(c["infra:kubernetes"], { podCidr: "10.96.0.0/16", serviceCidr: "10.96.0.0/12" })),
+        expected: ["infra:kubernetes.serviceCidr: 10.96.0.0/12 overlaps podCidr 10.96.0.0/16; pick disjoint ranges"],
+    },
+    {
+        name: "pod CIDR overlapping the nodes' private network",
+        config: withConfig((c) => (c["infra:kubernetes"].podCidr = "10.0.128.0/17")),
+        expected: ["infra:kubernetes.podCidr: 10.0.128.0/17 overlaps the nodes' private network 10.0.0.0/16 (infra:hetzner.networkCidr)"],
+    },
+    {
+        name: "missing required secret",
+        config: withConfig((c) => delete c["infra:sshPrivateKey"]),
+        expected: ["infra:sshPrivateKey: is required when the stack has nodes: pulumi config set --secret infra:sshPrivateKey ..."],
+    },
+    {
+        name: "secret stored in plain text",
+        config: withConfig((c) => (c["infra:sshPrivateKey"] = "-----BEGIN OPENSSH PRIVATE KEY-----")),
+        expected: ["infra:sshPrivateKey: must be stored encrypted: pulumi config set --secret infra:sshPrivateKey ..."],
+    },
+    {
+        name: "a plain setting holding an encrypted value",
+        config: withConfig((c) => (c["infra:clusterName"] = { secure: "v1:x" })),
+        expected: [
+            "infra:clusterName: holds an encrypted value, but it is not a secret setting; secrets have their own keys (infra:sshPrivateKey, infra:registryPassword, infra:kubeconfig)",
+        ],
+    },
+    {
+        name: "missing provider token",
+        config: withConfig((c) => delete c["hcloud:token"]),
+        expected: ["hcloud:token: is required with a Hetzner pool: pulumi config set --secret hcloud:token <token>"],
+    },
+    {
+        name: "duplicate pool names",
+        config: withConfig((c) => (c["infra:pools"][1].name = "cp")),
+        expected: ['infra:pools[1].name: duplicate pool name "cp" (also infra:pools[0].name)'],
+    },
+    {
+        name: "an even number of control planes above 1",
+        config: withConfig((c) => (c["infra:pools"][0].count = 2)),
+        expected: ["infra:pools[0].count: the cluster has 2 control-plane nodes: etcd needs an odd number (1, 3, 5, 7) to keep quorum"],
+    },
+    {
+        name: "malformed Kubernetes version",
+        config: withConfig((c) => (c["infra:kubernetes"].version = "v1.35")),
+        expected: [
+            "infra:kubernetes.version: must be a full Kubernetes release `1.<minor>.<patch>` with minor 30 or newer, without a leading v (e.g. 1.34.2)",
+        ],
+    },
+    {
+        name: "missing environment",
+        config: withConfig((c) => delete c["infra:environment"]),
+        expected: ["infra:environment: is required; one of: dev, staging, prod"],
+    },
+    {
+        name: "unknown environment",
+        config: withConfig((c) => (c["infra:environment"] = "qa")),
+        expected: ["infra:environment: must be one of: dev, staging, prod"],
+    },
+    {
+        name: "worker-only cluster",
+        config: withConfig((c) => c["infra:pools"].shift()),
+        expected: [
+            "infra:pools: no pool has role control-plane: a worker-only cluster cannot start (use mode burst to add workers to a running cluster)",
+        ],
+    },
+    {
+        name: "a Hetzner server family not offered at the location",
+        config: withConfig((c) => Object.assign(c["infra:pools"][1], { serverType: "cax21", location: "ash" })),
+        expected: ["infra:pools[1].serverType: cax21 is not offered in ash; there use one of the families cpx, ccx"],
+    },
+    {
+        name: "malformed Hetzner server type",
+        config: withConfig((c) => (c["infra:pools"][1].serverType = "CX-21")),
+        expected: ["infra:pools[1].serverType: must be a Hetzner server type such as cx23, cpx32, cax21 or ccx13"],
+    },
+    {
+        name: "an admin CIDR that is not a CIDR",
+        config: withConfig((c) => (c["infra:ssh"].adminCidrs = ["office"])),
+        expected: ["infra:ssh.adminCidrs[0]: must be an IPv4 CIDR such as 10.0.0.0/16"],
+    },
+    {
+        name: "cloud pool without admin CIDRs",
+        config: withConfig((c) => (c["infra:ssh"].adminCidrs = [])),
+        expected: [
+            "infra:ssh.adminCidrs: is required with a cloud pool: the sources allowed to reach SSH and the API (e.g. your office's 203.0.113.0/24)",
+        ],
+    },
+    {
+        name: "on-prem node without address or user",
+        config: withConfig((c) =>
+            c["infra:pools"].push({ name: "dmz", provider: "vmware", role: "worker", nodes: [{ name: "w1", address: "192.168.18.202" }, { name: "w2", user: "ubuntu" }] }),
+        ),
+        expected: ["infra:pools[2].nodes[1].address: is required"],
+    },
+    {
+        name: "on-prem node without user",
+        config: withConfig((c) =>
+            c["infra:pools"].push({ name: "dmz", provider: "static", role: "worker", nodes: [{ name: "w1", address: "192.168.18.202" }] }),
+        ),
+        expected: ["infra:pools[2].nodes[0].user: is required: the SSH user of this machine (e.g. ubuntu)"],
+    },
+    {
+        name: "duplicate node names and addresses across pools",
+        config: withConfig((c) =>
+            c["infra:pools"].push(
+                { name: "dmz-a", provider: "vmware", role: "worker", nodes: [onpremNode("w1", "192.168.18.202")] },
+                { name: "dmz-b", provider: "static", role: "worker", nodes: [onpremNode("w1", "192.168.18.202")] },
+            ),
+        ),
+        expected: [
+            'infra:pools[3].nodes[0].name: duplicate node name "w1" (also infra:pools[2].nodes[0].name)',
+            "infra:pools[3].nodes[0].address: duplicate address 192.168.18.202 (also infra:pools[2].nodes[0].address)",
+        ],
+    },
+    {
+        name: "an auto scaling group with min above max",
+        config: withConfig((c) => {
+            c["aws:region"] = "eu-central-1";
+            c["infra:pools"].push({ name: "spot", provider: "aws", role: "worker", instanceType: "t3.medium", autoscaling: { min: 5, desired: 5, max: 2 } });
+        }),
+        expected: [
+            "infra:pools[2].autoscaling.min: must not exceed max (min 5 > max 2)",
+            "infra:pools[2].autoscaling.desired: must be between min (5) and max (2)",
+        ],
+    },
+    {
+        name: "an AWS network with zero availability zones",
+        config: withConfig((c) => (c["infra:aws"] = { availabilityZones: 0 })),
+        expected: ["infra:aws.availabilityZones: must be at least 1"],
+    },
+    {
+        name: "an existing VPC with no subnets",
+        config: withConfig((c) => (c["infra:aws"] = { existingVpc: { vpcId: "vpc-0abc12345def67890", subnetIds: [] } })),
+        expected: ["infra:aws.existingVpc.subnetIds: must list at least one subnet"],
+    },
+    {
+        name: "an AWS pool without a region",
+        config: withConfig((c) => c["infra:pools"].push({ name: "aws", provider: "aws", role: "worker", count: 1, instanceType: "t3.medium" })),
+        expected: ["aws:region: is required with an AWS pool: pulumi config set aws:region eu-central-1"],
+    },
+    {
+        name: "a Let's Encrypt issuer without an e-mail",
+        config: withConfig((c) => (c["infra:platform"] = { certManager: { issuer: "letsencrypt-prod" } })),
+        expected: ["infra:platform.certManager.email: is required for the letsencrypt-prod issuer (Let's Encrypt account e-mail)"],
+    },
+    {
+        name: "a burst stack with a control-plane pool and no base stack",
+        config: withConfig((c) => (c["infra:mode"] = "burst")),
+        expected: [
+            "infra:burst: is required when mode is burst (burst.baseStack names the running cluster's stack)",
+            "infra:pools[0].role: must be worker in a burst stack: burst pools join a running cluster's control plane",
+        ],
+    },
+    {
+        name: "a malformed base stack name",
+        config: withConfig((c) => (c["infra:burst"] = { baseStack: "prod" })),
+        expected: ["infra:burst.baseStack: must be a fully qualified stack name `<organization>/<project>/<stack>` (e.g. acme/infra/prod)"],
+    },
+    {
+        name: "a structured key given as a scalar",
+        config: withConfig((c) => (c["infra:pools"] = "cp,workers")),
+        expected: ["infra:pools: must be a list, got a string"],
+    },
+    {
+        name: "an HA on-prem control plane without an API endpoint",
+        config: withConfig((c) => {
+            c["infra:pools"] = [
+                { name: "cp", provider: "vmware", role: "control-plane", nodes: [onpremNode("cp1", "192.168.18.201"), onpremNode("cp2", "192.168.18.204"), onpremNode("cp3", "192.168.18.205")] },
+            ];
+        }),
+        expected: [
+            "infra:kubernetes.apiEndpoint: is required for on-prem HA control planes: a DNS name or virtual IP in front of every control plane's port 6443",
+        ],
+    },
+    {
+        name: "apps-only with pools",
+        config: withConfig((c) => (c["infra:mode"] = "apps-only")),
+        expected: ["infra:pools: must be empty when mode is apps-only (the cluster already exists)"],
+    },
+];
+
+describe("invalid stack configs are rejected with the key path and what is allowed", () => {
+    it("the valid base config has no problems", () => {
+        assert.deepEqual(problems(validConfig()), []);
+    });
+    for (const c of CASES) {
+        it(c.name, () => {
+            assert.deepEqual(problems(c.config), c.expected);
+        });
+    }
+    it("covers at least 20 distinct invalid configs", () => {
+        assert.ok(CASES.length >= 20, `${CASES.length} cases`);
+    });
+});
+
+describe("every problem is reported at once", () => {
+    it("lists all structural problems of one config together", () => {
+        const found = problems(
+            withConfig((c) => {
+                c["infra:environment"] = "qa";
+                c["infra:pools"][0].count = 0;
+                c["infra:kubernetes"].cni = "flannel";
+            }),
+        );
+        assert.deepEqual(found, [
+            "infra:environment: must be one of: dev, staging, prod",
+            "infra:kubernetes.cni: must be one of: calico",
+            "infra:pools[0].count: must be at least 1",
+        ]);
+    });
+    it("never echoes a value in an error (a misplaced secret stays out of logs)", () => {
+        const found = problems(
+            withConfig((c) => {
+                c["infra:ssh"].user = 12345678;
+                c["infra:ssh"].publicKey = "hunter2-pasted-by-mistake";
+            }),
+        );
+        assert.deepEqual(found, [
+            "infra:ssh.user: must be a string, got a whole number",
+            "infra:ssh.publicKey: must be an OpenSSH public key line (ssh-ed25519, ssh-rsa or ecdsa-sha2-*)",
+        ]);
+        assert.ok(!found.join("\n").includes("hunter2"));
+    });
+});
+
+describe("stack files that are not configs", () => {
+    it("an empty file is a one-line error", () => {
+        assert.throws(() => parseStackFile("Pulumi.x.yaml", ""), (e: unknown) => e instanceof StackFileError && e.exitCode === 2 && e.message === "Pulumi.x.yaml: the file is empty; a stack file needs a `config:` map");
+    });
+    it("YAML that does not parse names the line", () => {
+        assert.throws(
+            () => parseStackFile("Pulumi.x.yaml", "config:\n  infra:pools: [\n"),
+            (e: unknown) => e instanceof StackFileError && e.exitCode === 2 && /^Pulumi\.x\.yaml:3:1: YAML does not parse: /.test(e.message),
+        );
+    });
+    it("a file without a config map", () => {
+        assert.throws(() => parseStackFile("Pulumi.x.yaml", "encryptionsalt: abc\n"), /has no `config:` map/);
+    });
+});
+
+describe("a valid config", () => {
+    it("gets its defaults in one place", () => {
+        const cfg = parse(validConfig(), "dev");
+        assert.equal(cfg.clusterName, "infra-dev");
+        assert.equal(cfg.mode, "cluster");
+        assert.equal(cfg.kubernetes?.podCidr, "10.244.0.0/16");
+        assert.equal(cfg.kubernetes?.serviceCidr, "10.96.0.0/12");
+        assert.equal(cfg.ssh.user, "root");
+        assert.equal(cfg.ssh.dialErrorLimit, 20);
+        assert.equal(cfg.platform.ingress.controller, "traefik");
+        assert.deepEqual(cfg.hetzner, { networkCidr: "10.0.0.0/16", subnetCidr: "10.0.1.0/24" });
+        assert.equal(cfg.pools[0].provider === "hetzner" && cfg.pools[0].image, "ubuntu-24.04");
+    });
+    it("reads secure values as Pulumi secrets", async () => {
+        const cfg = parse(validConfig());
+        assert.ok(cfg.secrets.sshPrivateKey);
+        assert.equal(await pulumi.isSecret(cfg.secrets.sshPrivateKey), true);
+        assert.equal(await pulumi.isSecret(cfg.hcloudToken!), true);
+    });
+});

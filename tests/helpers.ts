@@ -1,0 +1,53 @@
+/** Shared test fixtures: a valid stack config to mutate, and ways to plan or parse it. */
+import * as YAML from "yaml";
+import { ConfigError, isConfigError, parseConfig, type StackConfig } from "../infra/config";
+import { parseStackFile } from "../tools/plan/stack-file";
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** A small valid cluster: one Hetzner control plane and one worker. */
+export function validConfig(): Record<string, Json> {
+    return {
+        "hcloud:token": { secure: "v1:token" },
+        "infra:environment": "dev",
+        "infra:kubernetes": { version: "1.35.9" },
+        "infra:ssh": {
+            publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH2mBf0Mnq5mhvXg0c8Rlp2b1Q3vVd2Q3pDk0t8pXy3a ops@acme",
+            adminCidrs: ["198.51.100.0/24"],
+        },
+        "infra:sshPrivateKey": { secure: "v1:key" },
+        "infra:pools": [
+            { name: "cp", provider: "hetzner", role: "control-plane", count: 1, serverType: "cx23", location: "fsn1" },
+            { name: "workers", provider: "hetzner", role: "worker", count: 1, serverType: "cx23", location: "fsn1" },
+        ],
+        "infra:platform": { certManager: { email: "ops@example.com" } },
+    };
+}
+
+export function stackYaml(config: Record<string, Json>): string {
+    return YAML.stringify({ config });
+}
+
+/** Parses a config map the way the plan hands it to the program. */
+export function parse(config: Record<string, Json>, stack = "test"): StackConfig {
+    const file = parseStackFile(`Pulumi.${stack}.yaml`, stackYaml(config));
+    return parseConfig({ project: "infra", stack, values: file.values, secretKeys: new Set(file.secretKeys) });
+}
+
+/** The `path: message` lines of the ConfigError a config raises; [] if it is valid. */
+export function problems(config: Record<string, Json>): string[] {
+    try {
+        parse(config);
+        return [];
+    } catch (e) {
+        if (!isConfigError(e)) throw e;
+        return (e as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+    }
+}
+
+/** Deep copy of `validConfig()` changed by `f`. */
+export function withConfig(f: (c: Record<string, any>) => void): Record<string, Json> {
+    const c = structuredClone(validConfig()) as Record<string, any>;
+    f(c);
+    return c;
+}

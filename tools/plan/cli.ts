@@ -1,0 +1,65 @@
+/**
+ * `npm run plan -- <stack> [--config-file FILE] [--out DIR]`: the real program under Pulumi's
+ * mock runtime, no cloud credentials. Prints the resource tree and a `Plan:` line.
+ * Exit codes: 0 planned; 2 invalid configuration (problems on stderr); 1 anything else.
+ */
+import { parseArgs } from "node:util";
+import { isConfigError } from "../../infra/config/errors";
+import { planStack, renderOutputs, renderTree, StackFileError, summaryLine, writePlan } from "./index";
+
+const USAGE = "usage: npm run plan -- <stack> [--config-file FILE] [--out DIR]";
+
+async function main(argv: string[]): Promise<number> {
+    let args;
+    try {
+        args = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: { "config-file": { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+        });
+    } catch (e) {
+        process.stderr.write(`plan: ${(e as Error).message}\n${USAGE}\n`);
+        return 1;
+    }
+    if (args.values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
+    if (args.positionals.length !== 1) {
+        process.stderr.write(`plan: expected one stack name\n${USAGE}\n`);
+        return 1;
+    }
+    const stack = args.positionals[0];
+    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) {
+        process.stderr.write(`plan: "${stack}" is not a stack name (letters, digits, '-', '_', '.')\n`);
+        return 1;
+    }
+    try {
+        const plan = await planStack(stack, args.values["config-file"]);
+        for (const line of plan.log) process.stderr.write(`${line}\n`);
+        process.stdout.write(`${renderTree(plan.resources)}\n\n`);
+        const outputs = renderOutputs(plan.outputs);
+        if (outputs) process.stdout.write(`${outputs}\n\n`);
+        process.stdout.write(`${summaryLine(plan.resources)}\n`);
+        if (args.values.out) {
+            writePlan(args.values.out, plan);
+            process.stdout.write(`Wrote ${args.values.out}/resources.json, manifests/ and scripts/\n`);
+        }
+        return 0;
+    } catch (e) {
+        if (isConfigError(e)) {
+            process.stderr.write(`${e.message}\n`);
+            return 2;
+        }
+        if (e instanceof StackFileError) {
+            process.stderr.write(`plan: ${e.message}\n`);
+            return e.exitCode;
+        }
+        const msg = e instanceof Error ? e.message : String(e);
+        process.stderr.write(`plan: failed: ${msg.split("\n")[0]}\n`);
+        if (process.env.PLAN_DEBUG) process.stderr.write(`${(e as Error).stack ?? ""}\n`);
+        return 1;
+    }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

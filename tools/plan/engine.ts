@@ -1,0 +1,210 @@
+/**
+ * Runs the real program (`stacks/program`) under Pulumi's mock runtime and records what it
+ * registers, as the engine would see it: type, name, parent, options, dependencies (explicit
+ * and implied by outputs used as inputs) and inputs, with secret values replaced by "[secret]".
+ *
+ * The dependencies come from the register requests the mock monitor receives
+ * (`getDependenciesList`), an internal seam of @pulumi/pulumi: the SDK is pinned and
+ * `tests/plan/engine.test.ts` covers the seam.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createMocks, type StackReferenceOutputs } from "./mocks";
+import { PROJECT } from "./stack-file";
+
+export const SECRET = "[secret]";
+export const UNKNOWN = "[unknown]";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SIG_SECRET = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_RESOURCE = "5cf8f73096256a8f31e491e813e4eb8e";
+const SIG_OUTPUT = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export interface PlannedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** Parent URN, or null for the stack itself. */
+    parent: string | null;
+    custom: boolean;
+    /** URNs this resource waits for: explicit `dependsOn` and those whose outputs it takes as inputs. */
+    dependsOn: string[];
+    /** Inputs as the provider would receive them; every secret value is "[secret]". */
+    inputs: Record<string, unknown>;
+    protect: boolean;
+    retainOnDelete: boolean;
+    deleteBeforeReplace: boolean;
+    replaceOnChanges: string[];
+    ignoreChanges: string[];
+    additionalSecretOutputs: string[];
+    /** Provider reference (`urn::id`), when one was given. */
+    provider: string | null;
+}
+
+export interface PlanResult {
+    stack: string;
+    resources: PlannedResource[];
+    /** Stack outputs, secrets replaced by "[secret]". */
+    outputs: Record<string, unknown>;
+    /** Every plain value the program handled as a secret (for the secret scans). */
+    secretValues: string[];
+    /** Lines the program logged (warnings, info), in order. */
+    log: string[];
+}
+
+export interface PlanInput {
+    stack: string;
+    values: Record<string, string>;
+    secretKeys: string[];
+    preview?: boolean;
+    stackReferences?: Record<string, StackReferenceOutputs>;
+}
+
+type StructLike = { toJavaScript(): Record<string, unknown> } | undefined;
+
+/** Replaces Pulumi's wire markers: secrets by "[secret]" (collecting their values), references by their URN. */
+export function sanitize(value: unknown, secrets: Set<string>): unknown {
+    if (value === UNKNOWN_VALUE) return UNKNOWN;
+    if (Array.isArray(value)) return value.map((v) => sanitize(v, secrets));
+    if (value === null || typeof value !== "object") return value;
+    const obj = value as Record<string, unknown>;
+    switch (obj[SIG_KEY]) {
+        case SIG_SECRET:
+            collect(obj.value, secrets);
+            return SECRET;
+        case SIG_RESOURCE:
+            return obj.urn;
+        case SIG_OUTPUT:
+            if (obj.secret) {
+                collect(obj.value, secrets);
+                return SECRET;
+            }
+            return "value" in obj ? sanitize(obj.value, secrets) : UNKNOWN;
+    }
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, sanitize(v, secrets)]));
+}
+
+function collect(value: unknown, into: Set<string>): void {
+    if (typeof value === "string" && value !== "") into.add(value);
+    else if (Array.isArray(value)) value.forEach((v) => collect(v, into));
+    else if (value && typeof value === "object") Object.values(value).forEach((v) => collect(v, into));
+}
+
+let running = false;
+
+export async function runPlan(input: PlanInput, program: () => Promise<Record<string, unknown>>): Promise<PlanResult> {
+    if (running) throw new Error("one plan at a time: the mock runtime is process-wide");
+    running = true;
+    const secrets = new Set<string>();
+    const resources: PlannedResource[] = [];
+    const log: string[] = [];
+    let outputs: Record<string, unknown> = {};
+    const consoleMethods = ["log", "info", "warn", "error"] as const;
+    const saved = consoleMethods.map((m) => console[m]);
+    try {
+        pulumi.runtime.setAllConfig(input.values, input.secretKeys);
+        await pulumi.runtime.setMocks(createMocks(input.stackReferences), PROJECT, input.stack, input.preview ?? false);
+        const monitor = (pulumi.runtime as unknown as { getMonitor(): Record<string, (...a: unknown[]) => unknown> }).getMonitor();
+        wrapMonitor(monitor, secrets, resources, (urn, o) => {
+            if (urn.endsWith(`::pulumi:pulumi:Stack::${PROJECT}-${input.stack}`)) outputs = o;
+        });
+        for (const m of consoleMethods) console[m] = (...args: unknown[]) => void log.push(args.map(String).join(" "));
+        await pulumi.runtime.runInPulumiStack(program);
+        await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    } finally {
+        consoleMethods.forEach((m, i) => (console[m] = saved[i]));
+        running = false;
+    }
+    return { stack: input.stack, resources, outputs, secretValues: [...secrets].sort(), log };
+}
+
+type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getObject(): StructLike;
+    getProtect(): boolean | undefined;
+    getDependenciesList(): string[];
+    getProvider(): string;
+    getDeletebeforereplace(): boolean;
+    getIgnorechangesList(): string[];
+    getAdditionalsecretoutputsList(): string[];
+    getReplaceonchangesList(): string[];
+    getRetainondelete(): boolean | undefined;
+    getPropertydependenciesMap(): { forEach(f: (v: { getUrnsList(): string[] }, k: string) => void): void };
+}
+interface ReadRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getProperties(): StructLike;
+    getDependenciesList(): string[];
+    getProvider(): string;
+}
+
+function wrapMonitor(
+    monitor: Record<string, (...a: unknown[]) => unknown>,
+    secrets: Set<string>,
+    out: PlannedResource[],
+    onOutputs: (urn: string, outputs: Record<string, unknown>) => void,
+): void {
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: unknown, cb: unknown) => {
+        const r = req as RegisterRequest;
+        return register(req, (err: unknown, resp?: { getUrn(): string }) => {
+            if (!err && resp) {
+                const deps = new Set(r.getDependenciesList());
+                r.getPropertydependenciesMap().forEach((v) => v.getUrnsList().forEach((u) => deps.add(u)));
+                out.push({
+                    urn: resp.getUrn(),
+                    type: r.getType(),
+                    name: r.getName(),
+                    parent: r.getParent() || null,
+                    custom: r.getCustom(),
+                    dependsOn: [...deps].sort(),
+                    inputs: sanitize(r.getObject()?.toJavaScript() ?? {}, secrets) as Record<string, unknown>,
+                    protect: r.getProtect() ?? false,
+                    retainOnDelete: r.getRetainondelete() ?? false,
+                    deleteBeforeReplace: r.getDeletebeforereplace(),
+                    replaceOnChanges: r.getReplaceonchangesList(),
+                    ignoreChanges: r.getIgnorechangesList(),
+                    additionalSecretOutputs: r.getAdditionalsecretoutputsList(),
+                    provider: r.getProvider() || null,
+                });
+            }
+            (cb as Callback)(err, resp);
+        });
+    };
+    const read = monitor.readResource.bind(monitor);
+    monitor.readResource = (req: unknown, cb: unknown) => {
+        const r = req as ReadRequest;
+        return read(req, (err: unknown, resp?: { getUrn(): string }) => {
+            if (!err && resp) {
+                out.push({
+                    urn: resp.getUrn(),
+                    type: r.getType(),
+                    name: r.getName(),
+                    parent: r.getParent() || null,
+                    custom: true,
+                    dependsOn: [...r.getDependenciesList()].sort(),
+                    inputs: sanitize(r.getProperties()?.toJavaScript() ?? {}, secrets) as Record<string, unknown>,
+                    protect: false,
+                    retainOnDelete: false,
+                    deleteBeforeReplace: false,
+                    replaceOnChanges: [],
+                    ignoreChanges: [],
+                    additionalSecretOutputs: [],
+                    provider: r.getProvider() || null,
+                });
+            }
+            (cb as Callback)(err, resp);
+        });
+    };
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req: unknown, cb: unknown) => {
+        const r = req as { getUrn(): string; getOutputs(): StructLike };
+        onOutputs(r.getUrn(), sanitize(r.getOutputs()?.toJavaScript() ?? {}, secrets) as Record<string, unknown>);
+        return registerOutputs(req, cb);
+    };
+}

@@ -1,0 +1,42 @@
+/** The offline plan as a library: the CLI (`tools/plan.ts`), the tests and the bench share it. */
+import * as path from "node:path";
+import { program } from "../../stacks";
+import { type PlanInput, type PlanResult, runPlan } from "./engine";
+import type { StackReferenceOutputs } from "./mocks";
+import { parseStackFile, readStackFile, type StackFile } from "./stack-file";
+
+export * from "./engine";
+export * from "./report";
+export * from "./stack-file";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+export function stackFilePath(stack: string): string {
+    return path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
+}
+
+export interface StackPlan extends PlanResult {
+    file: StackFile;
+}
+
+export interface PlanOptions {
+    preview?: boolean;
+    stackReferences?: Record<string, StackReferenceOutputs>;
+}
+
+/** Plans a parsed stack file under the mock runtime. Throws `ConfigError` for an invalid config. */
+export async function planFile(stack: string, file: StackFile, opts: PlanOptions = {}): Promise<StackPlan> {
+    const input: PlanInput = { stack, values: file.values, secretKeys: file.secretKeys, ...opts };
+    const result = await runPlan(input, program);
+    return { ...result, file };
+}
+
+/** Plans `Pulumi.<stack>.yaml`, or `configFile` when given. */
+export function planStack(stack: string, configFile?: string, opts: PlanOptions = {}): Promise<StackPlan> {
+    return planFile(stack, readStackFile(configFile ?? stackFilePath(stack)), opts);
+}
+
+/** Plans a stack file's text (tests of bad input). */
+export function planText(stack: string, yamlText: string, opts: PlanOptions = {}): Promise<StackPlan> {
+    return planFile(stack, parseStackFile(`Pulumi.${stack}.yaml`, yamlText), opts);
+}

@@ -1,0 +1,117 @@
+/**
+ * What the cloud would answer, for the offline plan: ids, addresses and command output that look
+ * like the real thing, derived from the resource's name so that two plans of the same config are
+ * identical (the plan diff relies on it). Documentation address ranges only (RFC 5737).
+ */
+import { createHash } from "node:crypto";
+import type * as pulumi from "@pulumi/pulumi";
+
+function hashInt(seed: string, mod: number): number {
+    return createHash("sha256").update(seed).digest().readUInt32BE(0) % mod;
+}
+function hex(seed: string, len: number): string {
+    let out = "";
+    for (let i = 0; out.length < len; i++) out += createHash("sha256").update(`${seed}#${i}`).digest("hex");
+    return out.slice(0, len);
+}
+/** A public address in TEST-NET-3, stable per name. */
+export function publicIp(seed: string): string {
+    return `203.0.113.${1 + hashInt(`pub:${seed}`, 254)}`;
+}
+
+/** Addresses handed out per subnet, in order of registration, like a DHCP-less cloud does. */
+class Allocator {
+    private next = new Map<string, number>();
+    address(cidr: string): string {
+        const [base] = cidr.split("/");
+        const octets = base.split(".").map(Number);
+        const n = (this.next.get(cidr) ?? 1) + 1;
+        this.next.set(cidr, n);
+        return `${octets[0]}.${octets[1]}.${octets[2]}.${octets[3] + n}`;
+    }
+}
+
+type State = Record<string, unknown>;
+type Outputs = (name: string, inputs: State, alloc: Allocator) => State;
+
+const RESOURCE_OUTPUTS: Record<string, Outputs> = {
+    "hcloud:index/server:Server": (name, inputs, alloc) => {
+        const nets = (inputs.networks as { ip?: string; networkId?: unknown }[] | undefined) ?? [];
+        return {
+            ipv4Address: publicIp(name),
+            ipv6Address: `2001:db8:${hex(name, 4)}::1`,
+            status: "running",
+            networks: nets.map((n) => ({ ...n, ip: n.ip ?? alloc.address("10.0.1.0/24") })),
+        };
+    },
+    "hcloud:index/serverNetwork:ServerNetwork": (_n, inputs, alloc) => ({ ip: inputs.ip ?? alloc.address("10.0.1.0/24") }),
+    "hcloud:index/loadBalancer:LoadBalancer": (name) => ({ ipv4: publicIp(name), ipv6: `2001:db8:${hex(name, 4)}::2` }),
+    "hcloud:index/sshKey:SshKey": (name) => ({ fingerprint: hex(name, 32).replace(/(..)(?!$)/g, "$1:") }),
+    "aws:ec2/instance:Instance": (name, inputs, alloc) => ({
+        publicIp: publicIp(name),
+        privateIp: alloc.address(String(inputs.privateIp ?? "10.1.0.0/20")),
+        arn: `arn:aws:ec2:eu-central-1:123456789012:instance/i-${hex(name, 17)}`,
+        instanceState: "running",
+    }),
+    "aws:ec2/vpc:Vpc": (name) => ({ arn: `arn:aws:ec2:eu-central-1:123456789012:vpc/vpc-${hex(name, 17)}` }),
+    "aws:lb/loadBalancer:LoadBalancer": (name) => ({
+        dnsName: `${name}-${hex(name, 8)}.elb.eu-central-1.amazonaws.com`,
+        arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/net/${name}/${hex(name, 16)}`,
+    }),
+    "random:index/randomPassword:RandomPassword": (name, inputs) => ({ result: hex(`pw:${name}`, Number(inputs.length ?? 32)) }),
+    "random:index/randomBytes:RandomBytes": (name, inputs) => ({
+        base64: Buffer.from(hex(`b:${name}`, Number(inputs.length ?? 32) * 2), "hex").toString("base64"),
+        hex: hex(`b:${name}`, Number(inputs.length ?? 32) * 2),
+    }),
+    "command:remote:Command": (name) => ({ stdout: `${name}: done`, stderr: "" }),
+    "command:local:Command": (name) => ({ stdout: `${name}: done`, stderr: "" }),
+};
+
+const ID_PREFIX: Record<string, string> = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/instance:Instance": "i-",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+    "aws:ec2/keyPair:KeyPair": "key-",
+};
+
+const CALL_RESULTS: Record<string, (inputs: State) => State> = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
+        names: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
+        zoneIds: ["euc1-az2", "euc1-az3", "euc1-az1"],
+        id: "eu-central-1",
+    }),
+    "aws:ec2/getAmi:getAmi": (inputs) => ({
+        id: `ami-${hex(JSON.stringify(inputs.filters ?? ""), 17)}`,
+        name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101",
+        architecture: "x86_64",
+    }),
+    "aws:index/getRegion:getRegion": () => ({ name: "eu-central-1", region: "eu-central-1", id: "eu-central-1" }),
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/plan", userId: "AIDPLAN" }),
+};
+
+/** Outputs a base cluster stack exports, as a StackReference would read them (burst stacks). */
+export type StackReferenceOutputs = Record<string, unknown>;
+
+export function createMocks(stackReferences: Record<string, StackReferenceOutputs> = {}): pulumi.runtime.Mocks {
+    const alloc = new Allocator();
+    return {
+        newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: State } {
+            if (args.type === "pulumi:pulumi:StackReference") {
+                const name = String(args.inputs.name ?? args.name);
+                return { id: name, state: { ...args.inputs, name, outputs: stackReferences[name] ?? {}, secretOutputNames: [] } };
+            }
+            const extra = RESOURCE_OUTPUTS[args.type]?.(args.name, args.inputs, alloc) ?? {};
+            const id = args.custom === false ? "" : `${ID_PREFIX[args.type] ?? ""}${ID_PREFIX[args.type] ? hex(args.name, 17) : String(1_000_000 + hashInt(`${args.type}:${args.name}`, 9_000_000))}`;
+            return { id, state: { ...args.inputs, ...extra } };
+        },
+        call(args: pulumi.runtime.MockCallArgs): State {
+            const f = CALL_RESULTS[args.token];
+            if (!f) throw new Error(`the offline plan has no mock for the function ${args.token}`);
+            return f(args.inputs);
+        },
+    };
+}

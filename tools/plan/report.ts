@@ -1,0 +1,83 @@
+/** Renders a plan: the resource tree on stdout and the files of `--out DIR`. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import type { PlannedResource, PlanResult } from "./engine";
+
+/** The resource tree, like `pulumi preview`: type and name, children indented under parents. */
+export function renderTree(resources: readonly PlannedResource[]): string {
+    const children = new Map<string | null, PlannedResource[]>();
+    for (const r of resources) {
+        const key = r.parent && resources.some((p) => p.urn === r.parent) ? r.parent : null;
+        children.set(key, [...(children.get(key) ?? []), r]);
+    }
+    const rows: [string, string][] = [];
+    const walk = (parent: string | null, prefix: string) => {
+        const list = children.get(parent) ?? [];
+        list.forEach((r, i) => {
+            const last = i === list.length - 1;
+            const branch = parent === null ? "" : last ? "└─ " : "├─ ";
+            rows.push([`${prefix}${branch}${r.type}`, r.name]);
+            walk(r.urn, parent === null ? prefix : prefix + (last ? "   " : "│  "));
+        });
+    };
+    walk(null, "");
+    const width = Math.max(4, ...rows.map(([t]) => [...t].length)) + 2;
+    const pad = (s: string) => s + " ".repeat(width - [...s].length);
+    return [`     ${pad("Type")}Name`, ...rows.map(([t, n]) => ` +   ${pad(t)}${n}`)].join("\n");
+}
+
+export function summaryLine(resources: readonly PlannedResource[]): string {
+    const custom = resources.filter((r) => r.custom).length;
+    return `Plan: ${resources.length} resources to create (${custom} cloud/cluster resources, ${resources.length - custom} components)`;
+}
+
+export function renderOutputs(outputs: Record<string, unknown>): string {
+    const keys = Object.keys(outputs).sort();
+    if (keys.length === 0) return "";
+    const w = Math.max(...keys.map((k) => k.length)) + 2;
+    return ["Outputs:", ...keys.map((k) => `    ${k.padEnd(w)}${typeof outputs[k] === "string" ? String(outputs[k]) : JSON.stringify(outputs[k])}`)].join("\n");
+}
+
+const HELM_OR_YAML = /^kubernetes:(helm\.sh|yaml|kustomize)\//;
+
+/** Kubernetes objects the program declares directly (not rendered by a chart). */
+export function manifestsOf(resources: readonly PlannedResource[]): { file: string; object: Record<string, unknown> }[] {
+    const out: { file: string; object: Record<string, unknown> }[] = [];
+    for (const r of resources) {
+        if (!r.type.startsWith("kubernetes:") || HELM_OR_YAML.test(r.type) || r.type.startsWith("pulumi:providers:")) continue;
+        const { kind, apiVersion, metadata } = r.inputs as { kind?: string; apiVersion?: string; metadata?: { name?: string; namespace?: string } };
+        if (!kind || !apiVersion) continue;
+        const ns = metadata?.namespace ? `${metadata.namespace}-` : "";
+        out.push({ file: safeName(`${kind}-${ns}${metadata?.name ?? r.name}`) + ".yaml", object: r.inputs });
+    }
+    return out;
+}
+
+/** The shell scripts of every remote command, one per lifecycle step that has one. */
+export function scriptsOf(resources: readonly PlannedResource[]): { file: string; script: string }[] {
+    const out: { file: string; script: string }[] = [];
+    for (const r of resources) {
+        if (r.type !== "command:remote:Command" && r.type !== "command:local:Command") continue;
+        for (const step of ["create", "update", "delete"] as const) {
+            const s = r.inputs[step];
+            if (typeof s === "string" && s !== "") out.push({ file: safeName(`${r.name}.${step}`) + ".sh", script: s.endsWith("\n") ? s : s + "\n" });
+        }
+    }
+    return out;
+}
+
+function safeName(s: string): string {
+    return s.replace(/[^A-Za-z0-9._-]+/g, "_");
+}
+
+export function writePlan(dir: string, plan: PlanResult): void {
+    fs.rmSync(path.join(dir, "manifests"), { recursive: true, force: true });
+    fs.rmSync(path.join(dir, "scripts"), { recursive: true, force: true });
+    fs.mkdirSync(path.join(dir, "manifests"), { recursive: true });
+    fs.mkdirSync(path.join(dir, "scripts"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "resources.json"), JSON.stringify(plan.resources, null, 2) + "\n");
+    fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(plan.outputs, null, 2) + "\n");
+    for (const m of manifestsOf(plan.resources)) fs.writeFileSync(path.join(dir, "manifests", m.file), YAML.stringify(m.object));
+    for (const s of scriptsOf(plan.resources)) fs.writeFileSync(path.join(dir, "scripts", s.file), s.script, { mode: 0o755 });
+}
