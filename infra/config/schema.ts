@@ -160,7 +160,7 @@ const bastion = strict({
 });
 
 const ssh = strict({
-    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "must be a Unix user name" }).default("root").describe("SSH user for cloud nodes. Defaults to root."),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "must be a Unix user name" }).default("root").describe("SSH user for Hetzner nodes. Defaults to root. AWS nodes use the Ubuntu AMI's `ubuntu` user; on-prem nodes their own `user`."),
     publicKey: z
         .string()
         .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( \S.*)?$/, {
@@ -172,7 +172,7 @@ const ssh = strict({
         .array(cidr())
         .default([])
         .describe("Sources allowed to reach SSH (22) and the API (6443) of cloud nodes. Required with a cloud pool."),
-    bastion: bastion.optional().describe("Jump host for nodes not reachable directly (e.g. on-prem VMs in a DMZ)."),
+    bastion: bastion.optional().describe("Jump host through which the program reaches on-prem (vmware/static) nodes, e.g. VMs in a DMZ."),
     dialErrorLimit: z.number().int().min(1).max(100).default(20).describe("Connection attempts before a remote command fails. Defaults to 20."),
     perDialTimeoutSeconds: z.number().int().min(1).max(120).default(10).describe("Seconds each connection attempt may take. Defaults to 10."),
 });

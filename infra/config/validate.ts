@@ -137,6 +137,19 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
         }
     });
 
+    // One Hetzner private network per cluster: its subnet lives in one network zone.
+    const hetznerPools = s.pools.map((p, i) => [p, i] as const).filter(([p]) => p.provider === "hetzner");
+    if (hetznerPools.length > 1) {
+        const [first, fi] = hetznerPools[0];
+        const zone = first.provider === "hetzner" ? HETZNER_LOCATIONS[first.location].zone : "";
+        for (const [p, i] of hetznerPools.slice(1)) {
+            if (p.provider === "hetzner" && HETZNER_LOCATIONS[p.location].zone !== zone)
+                add(P("pools", i, "location"), `${p.location} is in network zone ${HETZNER_LOCATIONS[p.location].zone}, but infra:pools[${fi}] is in ${zone}: the cluster's Hetzner pools share one private network, in one zone`);
+        }
+    }
+    if (s.pools.some((p) => p.provider === "aws") && !s.aws.existingVpc && Number(s.aws.vpcCidr.split("/")[1]) > 24)
+        add(P("aws", "vpcCidr"), `${s.aws.vpcCidr} is too small: use a /16 to /24 (each zone gets 1/16 of it)`);
+
     // Networks must not overlap.
     const k = s.kubernetes;
     if (k) {

@@ -32,8 +32,8 @@ export interface ClusterNode {
     readonly provider: NodeProvider;
     /** Pool the node belongs to. */
     readonly pool: string;
-    /** Operating system image (one of `SUPPORTED_IMAGES`), so the bootstrap picks apt or dnf. */
-    readonly os: string;
+    /** Image the machine was created from (one of `SUPPORTED_IMAGES`); absent on-prem, where the scripts detect the OS. */
+    readonly os?: string;
     /** Address the program and admins reach the node at. */
     readonly publicAddress: pulumi.Output<string>;
     /** Address on the cluster's private network: the kubelet node IP. */

@@ -116,8 +116,27 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
     },
     {
         name: "a Hetzner server family not offered at the location",
-        config: withConfig((c) => Object.assign(c["infra:pools"][1], { serverType: "cax21", location: "ash" })),
+        config: withConfig((c) => {
+            Object.assign(c["infra:pools"][0], { serverType: "cpx22", location: "ash" });
+            Object.assign(c["infra:pools"][1], { serverType: "cax21", location: "ash" });
+        }),
         expected: ["infra:pools[1].serverType: cax21 is not offered in ash; there use one of the families cpx, ccx"],
+    },
+    {
+        name: "Hetzner pools in different network zones",
+        config: withConfig((c) => Object.assign(c["infra:pools"][1], { serverType: "cpx22", location: "hil" })),
+        expected: [
+            "infra:pools[1].location: hil is in network zone us-west, but infra:pools[0] is in eu-central: the cluster's Hetzner pools share one private network, in one zone",
+        ],
+    },
+    {
+        name: "a VPC too small to split over zones",
+        config: withConfig((c) => {
+            c["aws:region"] = "eu-central-1";
+            c["infra:aws"] = { vpcCidr: "10.1.0.0/26" };
+            c["infra:pools"].push({ name: "aws", provider: "aws", role: "worker", count: 1, instanceType: "t3.medium" });
+        }),
+        expected: ["infra:aws.vpcCidr: 10.1.0.0/26 is too small: use a /16 to /24 (each zone gets 1/16 of it)"],
     },
     {
         name: "malformed Hetzner server type",

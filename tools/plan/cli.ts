@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { isConfigError } from "../../infra/config/errors";
-import { planStack, renderOutputs, renderTree, StackFileError, summaryLine, writePlan } from "./index";
+import { planStack, renderLookups, renderOutputs, renderTree, StackFileError, summaryLine, writePlan } from "./index";
 
 const USAGE = "usage: npm run plan -- <stack> [--config-file FILE] [--out DIR]";
 
@@ -38,12 +38,14 @@ async function main(argv: string[]): Promise<number> {
         const plan = await planStack(stack, args.values["config-file"]);
         for (const line of plan.log) process.stderr.write(`${line}\n`);
         process.stdout.write(`${renderTree(plan.resources)}\n\n`);
+        const lookups = renderLookups(plan.lookups);
+        if (lookups) process.stdout.write(`${lookups}\n\n`);
         const outputs = renderOutputs(plan.outputs);
         if (outputs) process.stdout.write(`${outputs}\n\n`);
         process.stdout.write(`${summaryLine(plan.resources)}\n`);
         if (args.values.out) {
             writePlan(args.values.out, plan);
-            process.stdout.write(`Wrote ${args.values.out}/resources.json, manifests/ and scripts/\n`);
+            process.stdout.write(`Wrote ${args.values.out}/resources.json, outputs.json, lookups.json, manifests/ and scripts/\n`);
         }
         return 0;
     } catch (e) {

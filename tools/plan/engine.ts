@@ -40,11 +40,24 @@ export interface PlannedResource {
     provider: string | null;
 }
 
+/** A provider function the program called (an AMI or zone lookup): what a real run asks the cloud. */
+export interface PlannedLookup {
+    token: string;
+    args: Record<string, unknown>;
+}
+
 export interface PlanResult {
     stack: string;
     resources: PlannedResource[];
+    lookups: PlannedLookup[];
     /** Stack outputs, secrets replaced by "[secret]". */
     outputs: Record<string, unknown>;
+    /**
+     * In memory only, for tests: each resource's inputs with secrets unwrapped (never written
+     * by `--out`), to check settings inside inputs a provider marks secret wholesale (a remote
+     * command's `connection`).
+     */
+    plainInputs: Map<string, Record<string, unknown>>;
     /** Every plain value the program handled as a secret (for the secret scans). */
     secretValues: string[];
     /** Lines the program logged (warnings, info), in order. */
@@ -61,26 +74,29 @@ export interface PlanInput {
 
 type StructLike = { toJavaScript(): Record<string, unknown> } | undefined;
 
-/** Replaces Pulumi's wire markers: secrets by "[secret]" (collecting their values), references by their URN. */
-export function sanitize(value: unknown, secrets: Set<string>): unknown {
+/**
+ * Replaces Pulumi's wire markers: secrets by "[secret]" (collecting their values) or, with
+ * `reveal`, by their plain value; references by their URN.
+ */
+export function sanitize(value: unknown, secrets: Set<string>, reveal = false): unknown {
     if (value === UNKNOWN_VALUE) return UNKNOWN;
-    if (Array.isArray(value)) return value.map((v) => sanitize(v, secrets));
+    if (Array.isArray(value)) return value.map((v) => sanitize(v, secrets, reveal));
     if (value === null || typeof value !== "object") return value;
     const obj = value as Record<string, unknown>;
     switch (obj[SIG_KEY]) {
         case SIG_SECRET:
             collect(obj.value, secrets);
-            return SECRET;
+            return reveal ? sanitize(obj.value, secrets, reveal) : SECRET;
         case SIG_RESOURCE:
             return obj.urn;
         case SIG_OUTPUT:
             if (obj.secret) {
                 collect(obj.value, secrets);
-                return SECRET;
+                if (!reveal) return SECRET;
             }
-            return "value" in obj ? sanitize(obj.value, secrets) : UNKNOWN;
+            return "value" in obj ? sanitize(obj.value, secrets, reveal) : UNKNOWN;
     }
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, sanitize(v, secrets)]));
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, sanitize(v, secrets, reveal)]));
 }
 
 function collect(value: unknown, into: Set<string>): void {
@@ -96,15 +112,17 @@ export async function runPlan(input: PlanInput, program: () => Promise<Record<st
     running = true;
     const secrets = new Set<string>();
     const resources: PlannedResource[] = [];
+    const lookups: PlannedLookup[] = [];
+    const plainInputs = new Map<string, Record<string, unknown>>();
     const log: string[] = [];
     let outputs: Record<string, unknown> = {};
     const consoleMethods = ["log", "info", "warn", "error"] as const;
     const saved = consoleMethods.map((m) => console[m]);
     try {
         pulumi.runtime.setAllConfig(input.values, input.secretKeys);
-        await pulumi.runtime.setMocks(createMocks(input.stackReferences), PROJECT, input.stack, input.preview ?? false);
+        await pulumi.runtime.setMocks(createMocks(input.stackReferences, input.values["aws:region"]), PROJECT, input.stack, input.preview ?? false);
         const monitor = (pulumi.runtime as unknown as { getMonitor(): Record<string, (...a: unknown[]) => unknown> }).getMonitor();
-        wrapMonitor(monitor, secrets, resources, (urn, o) => {
+        wrapMonitor(monitor, secrets, resources, lookups, plainInputs, (urn, o) => {
             if (urn.endsWith(`::pulumi:pulumi:Stack::${PROJECT}-${input.stack}`)) outputs = o;
         });
         for (const m of consoleMethods) console[m] = (...args: unknown[]) => void log.push(args.map(String).join(" "));
@@ -114,7 +132,7 @@ export async function runPlan(input: PlanInput, program: () => Promise<Record<st
         consoleMethods.forEach((m, i) => (console[m] = saved[i]));
         running = false;
     }
-    return { stack: input.stack, resources, outputs, secretValues: [...secrets].sort(), log };
+    return { stack: input.stack, resources, lookups, plainInputs, outputs, secretValues: [...secrets].sort(), log };
 }
 
 type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
@@ -147,13 +165,22 @@ function wrapMonitor(
     monitor: Record<string, (...a: unknown[]) => unknown>,
     secrets: Set<string>,
     out: PlannedResource[],
+    lookups: PlannedLookup[],
+    plainInputs: Map<string, Record<string, unknown>>,
     onOutputs: (urn: string, outputs: Record<string, unknown>) => void,
 ): void {
+    const invoke = monitor.invoke.bind(monitor);
+    monitor.invoke = (req: unknown, cb: unknown) => {
+        const r = req as { getTok(): string; getArgs(): StructLike };
+        lookups.push({ token: r.getTok(), args: sanitize(r.getArgs()?.toJavaScript() ?? {}, secrets) as Record<string, unknown> });
+        return invoke(req, cb);
+    };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: unknown, cb: unknown) => {
         const r = req as RegisterRequest;
         return register(req, (err: unknown, resp?: { getUrn(): string }) => {
             if (!err && resp) {
+                plainInputs.set(resp.getUrn(), sanitize(r.getObject()?.toJavaScript() ?? {}, secrets, true) as Record<string, unknown>);
                 const deps = new Set(r.getDependenciesList());
                 r.getPropertydependenciesMap().forEach((v) => v.getUrnsList().forEach((u) => deps.add(u)));
                 out.push({

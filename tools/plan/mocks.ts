@@ -22,12 +22,20 @@ export function publicIp(seed: string): string {
 /** Addresses handed out per subnet, in order of registration, like a DHCP-less cloud does. */
 class Allocator {
     private next = new Map<string, number>();
+    private ranges = new Map<string, string>();
+    remember(key: string, cidr: string): void {
+        this.ranges.set(key, cidr);
+    }
+    rangeOf(key: string): string | undefined {
+        return this.ranges.get(key);
+    }
     address(cidr: string): string {
         const [base] = cidr.split("/");
         const octets = base.split(".").map(Number);
         const n = (this.next.get(cidr) ?? 1) + 1;
         this.next.set(cidr, n);
-        return `${octets[0]}.${octets[1]}.${octets[2]}.${octets[3] + n}`;
+        const host = octets[3] + n;
+        return `${octets[0]}.${octets[1]}.${octets[2] + Math.floor(host / 256)}.${host % 256}`;
     }
 }
 
@@ -41,15 +49,22 @@ const RESOURCE_OUTPUTS: Record<string, Outputs> = {
             ipv4Address: publicIp(name),
             ipv6Address: `2001:db8:${hex(name, 4)}::1`,
             status: "running",
-            networks: nets.map((n) => ({ ...n, ip: n.ip ?? alloc.address("10.0.1.0/24") })),
+            networks: nets.map((n) => ({ ...n, ip: n.ip ?? alloc.address(alloc.rangeOf(`hcloud-network:${String(n.networkId)}`) ?? "10.0.1.0/24") })),
         };
     },
-    "hcloud:index/serverNetwork:ServerNetwork": (_n, inputs, alloc) => ({ ip: inputs.ip ?? alloc.address("10.0.1.0/24") }),
+    "hcloud:index/networkSubnet:NetworkSubnet": (_n, inputs, alloc) => {
+        alloc.remember(`hcloud-network:${String(inputs.networkId)}`, String(inputs.ipRange));
+        return {};
+    },
+    "aws:ec2/subnet:Subnet": (name, inputs, alloc) => {
+        alloc.remember(`aws-subnet:${ID_PREFIX["aws:ec2/subnet:Subnet"]}${hex(name, 17)}`, String(inputs.cidrBlock));
+        return {};
+    },
     "hcloud:index/loadBalancer:LoadBalancer": (name) => ({ ipv4: publicIp(name), ipv6: `2001:db8:${hex(name, 4)}::2` }),
     "hcloud:index/sshKey:SshKey": (name) => ({ fingerprint: hex(name, 32).replace(/(..)(?!$)/g, "$1:") }),
     "aws:ec2/instance:Instance": (name, inputs, alloc) => ({
         publicIp: publicIp(name),
-        privateIp: alloc.address(String(inputs.privateIp ?? "10.1.0.0/20")),
+        privateIp: inputs.privateIp ?? alloc.address(alloc.rangeOf(`aws-subnet:${String(inputs.subnetId)}`) ?? "10.1.0.0/20"),
         arn: `arn:aws:ec2:eu-central-1:123456789012:instance/i-${hex(name, 17)}`,
         instanceState: "running",
     }),
@@ -78,25 +93,25 @@ const ID_PREFIX: Record<string, string> = {
     "aws:ec2/keyPair:KeyPair": "key-",
 };
 
-const CALL_RESULTS: Record<string, (inputs: State) => State> = {
-    "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
-        names: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
-        zoneIds: ["euc1-az2", "euc1-az3", "euc1-az1"],
-        id: "eu-central-1",
+const CALL_RESULTS: Record<string, (inputs: State, region: string) => State> = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": (_i, region) => ({
+        names: ["a", "b", "c"].map((z) => `${region}${z}`),
+        zoneIds: ["az1", "az2", "az3"].map((z) => `${region}-${z}`),
+        id: region,
     }),
     "aws:ec2/getAmi:getAmi": (inputs) => ({
         id: `ami-${hex(JSON.stringify(inputs.filters ?? ""), 17)}`,
         name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101",
         architecture: "x86_64",
     }),
-    "aws:index/getRegion:getRegion": () => ({ name: "eu-central-1", region: "eu-central-1", id: "eu-central-1" }),
+    "aws:index/getRegion:getRegion": (_i, region) => ({ name: region, region, id: region }),
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/plan", userId: "AIDPLAN" }),
 };
 
 /** Outputs a base cluster stack exports, as a StackReference would read them (burst stacks). */
 export type StackReferenceOutputs = Record<string, unknown>;
 
-export function createMocks(stackReferences: Record<string, StackReferenceOutputs> = {}): pulumi.runtime.Mocks {
+export function createMocks(stackReferences: Record<string, StackReferenceOutputs> = {}, awsRegion = "eu-central-1"): pulumi.runtime.Mocks {
     const alloc = new Allocator();
     return {
         newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: State } {
@@ -111,7 +126,7 @@ export function createMocks(stackReferences: Record<string, StackReferenceOutput
         call(args: pulumi.runtime.MockCallArgs): State {
             const f = CALL_RESULTS[args.token];
             if (!f) throw new Error(`the offline plan has no mock for the function ${args.token}`);
-            return f(args.inputs);
+            return f(args.inputs, awsRegion);
         },
     };
 }

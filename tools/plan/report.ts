@@ -2,13 +2,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import type { PlannedResource, PlanResult } from "./engine";
+import type { PlannedLookup, PlannedResource, PlanResult } from "./engine";
 
 /** The resource tree, like `pulumi preview`: type and name, children indented under parents. */
 export function renderTree(resources: readonly PlannedResource[]): string {
     const children = new Map<string | null, PlannedResource[]>();
+    const known = new Set(resources.map((r) => r.urn));
     for (const r of resources) {
-        const key = r.parent && resources.some((p) => p.urn === r.parent) ? r.parent : null;
+        const key = r.parent && known.has(r.parent) ? r.parent : null;
         children.set(key, [...(children.get(key) ?? []), r]);
     }
     const rows: [string, string][] = [];
@@ -30,6 +31,11 @@ export function renderTree(resources: readonly PlannedResource[]): string {
 export function summaryLine(resources: readonly PlannedResource[]): string {
     const custom = resources.filter((r) => r.custom).length;
     return `Plan: ${resources.length} resources to create (${custom} cloud/cluster resources, ${resources.length - custom} components)`;
+}
+
+export function renderLookups(lookups: readonly PlannedLookup[]): string {
+    if (lookups.length === 0) return "";
+    return ["Lookups (answered by the cloud at deploy time):", ...lookups.map((l) => `    ${l.token}  ${JSON.stringify(l.args)}`)].join("\n");
 }
 
 export function renderOutputs(outputs: Record<string, unknown>): string {
@@ -78,6 +84,7 @@ export function writePlan(dir: string, plan: PlanResult): void {
     fs.mkdirSync(path.join(dir, "scripts"), { recursive: true });
     fs.writeFileSync(path.join(dir, "resources.json"), JSON.stringify(plan.resources, null, 2) + "\n");
     fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(plan.outputs, null, 2) + "\n");
+    fs.writeFileSync(path.join(dir, "lookups.json"), JSON.stringify(plan.lookups, null, 2) + "\n");
     for (const m of manifestsOf(plan.resources)) fs.writeFileSync(path.join(dir, "manifests", m.file), YAML.stringify(m.object));
     for (const s of scriptsOf(plan.resources)) fs.writeFileSync(path.join(dir, "scripts", s.file), s.script, { mode: 0o755 });
 }
