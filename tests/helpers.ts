@@ -51,3 +51,17 @@ export function withConfig(f: (c: Record<string, any>) => void): Record<string, 
     f(c);
     return c;
 }
+
+/** Plans a config map under the mock runtime, with lookups by type and name. */
+export async function planConfig(config: Record<string, Json>, stack = "test") {
+    const { planText } = await import("../tools/plan");
+    const plan = await planText(stack, stackYaml(config));
+    const ofType = (type: string) => plan.resources.filter((r) => r.type === type);
+    const named = (name: string) => {
+        const r = plan.resources.find((x) => x.name === name);
+        if (!r) throw new Error(`no resource named ${name}; have ${plan.resources.map((x) => x.name).join(", ")}`);
+        return r;
+    };
+    const plain = (name: string) => plan.plainInputs.get(named(name).urn)!;
+    return { plan, ofType, named, plain };
+}
