@@ -1,13 +1,32 @@
 /** A whole cluster: nodes, kubeadm bootstrap, platform add-ons and apps. */
+import * as pulumi from "@pulumi/pulumi";
+import { KubeadmCluster } from "../infra/bootstrap";
 import type { StackConfig } from "../infra/config";
 import { createNodes } from "../infra/nodes";
+import { createApiEndpoint } from "../infra/nodes/endpoint";
 
 export async function clusterStack(cfg: StackConfig): Promise<Record<string, unknown>> {
-    const { nodes } = createNodes(cfg);
+    const k = cfg.kubernetes!;
+    const layer = createNodes(cfg);
+    const endpoint = createApiEndpoint(cfg, layer);
+    const cluster = new KubeadmCluster(cfg.clusterName, { clusterName: cfg.clusterName, nodes: layer.nodes, endpoint, kubernetes: k });
     return {
         clusterName: cfg.clusterName,
         environment: cfg.environment,
         mode: cfg.mode,
-        nodes: nodes.map((n) => ({ name: n.name, role: n.role, provider: n.provider, pool: n.pool, publicAddress: n.publicAddress, privateAddress: n.privateAddress })),
+        apiEndpoint: cluster.endpoint,
+        kubeconfig: cluster.kubeconfig,
+        nodes: layer.nodes.map((n) => ({ name: n.name, role: n.role, provider: n.provider, pool: n.pool, publicAddress: n.publicAddress, privateAddress: n.privateAddress })),
+        // What a burst stack needs to join this cluster (see stacks/burst.ts); secrets stay secret.
+        join: {
+            endpoint: cluster.join.endpoint,
+            token: cluster.join.token,
+            caCertHash: cluster.join.caCertHash,
+            kubernetesVersion: k.version,
+            containerdVersion: k.containerdVersion,
+            podCidr: k.podCidr,
+            serviceCidr: k.serviceCidr,
+        },
+        joinTokenExpires: k.joinTokenTtlHours === 0 ? "never" : pulumi.output(`${k.joinTokenTtlHours}h after it was issued`),
     };
 }

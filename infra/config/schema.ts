@@ -34,6 +34,10 @@ const ipv4 = () => z.ipv4({ error: "must be an IPv4 address such as 192.168.18.2
 const hostOrIp = () =>
     z.string().regex(DNS_NAME, { error: "must be an IPv4 address or a DNS name" });
 
+/** Pinned component versions; each can be changed per stack in `infra:kubernetes`. */
+export const CALICO_VERSION = "3.32.3";
+export const CONTAINERD_VERSION = "2.1.5";
+
 /** The node operating systems the bootstrap scripts support, by image name. */
 export const SUPPORTED_IMAGES = ["ubuntu-22.04", "ubuntu-24.04", "debian-12", "rocky-9", "alma-9"] as const;
 
@@ -148,6 +152,29 @@ const kubernetes = strict({
     podCidr: cidr().default("10.244.0.0/16").describe("Pod network. Defaults to 10.244.0.0/16."),
     serviceCidr: cidr().default("10.96.0.0/12").describe("Service network. Defaults to 10.96.0.0/12."),
     cni: z.enum(["calico"]).default("calico").describe("Pod network add-on. Defaults to `calico`."),
+    calicoVersion: z
+        .string()
+        .regex(/^3\.\d{2}\.\d{1,2}$/, { error: "must be a Calico release such as 3.32.3" })
+        .default(CALICO_VERSION)
+        .describe(`Calico release (the tigera-operator chart). Defaults to ${CALICO_VERSION}.`),
+    containerdVersion: z
+        .string()
+        .regex(/^[12]\.\d{1,2}\.\d{1,2}$/, { error: "must be a containerd release such as 2.1.5" })
+        .default(CONTAINERD_VERSION)
+        .describe(`containerd release, installed from Docker's package repository and held. Defaults to ${CONTAINERD_VERSION}.`),
+    joinTokenTtlHours: z
+        .number()
+        .int({ error: "must be a whole number of hours" })
+        .min(0)
+        .max(8760)
+        .default(24)
+        .describe("Lifetime of the bootstrap token nodes join with, in hours; 0 never expires. Defaults to 24."),
+    joinTokenRotation: z
+        .number()
+        .int()
+        .min(1)
+        .default(1)
+        .describe("Bump to issue a new bootstrap token (the old one stays valid until it expires). Defaults to 1."),
     apiEndpoint: hostOrIp()
         .optional()
         .describe("DNS name or virtual IP of the API server for on-prem HA control planes. Cloud control planes get a load balancer instead."),

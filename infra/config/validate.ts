@@ -83,6 +83,13 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
         );
     }
 
+    // Control planes form one etcd cluster behind one endpoint: one provider (one site).
+    const cpProviders = [...new Set(s.pools.filter((p) => p.role === "control-plane").map((p) => (p.provider === "static" ? "vmware" : p.provider)))];
+    if (cpProviders.length > 1) {
+        const i = s.pools.findIndex((p, j) => p.role === "control-plane" && j > s.pools.findIndex((q) => q.role === "control-plane") && (p.provider === "static" ? "vmware" : p.provider) !== cpProviders[0]);
+        add(P("pools", i, "provider"), `control planes must all live at one site; they are spread over ${cpProviders.join(" and ")} (workers may be anywhere)`);
+    }
+
     // Uniqueness across pools.
     const poolNames = new Map<string, number>();
     const names = new Map<string, string>();

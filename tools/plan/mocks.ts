@@ -3,7 +3,7 @@
  * like the real thing, derived from the resource's name so that two plans of the same config are
  * identical (the plan diff relies on it). Documentation address ranges only (RFC 5737).
  */
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 
 function hashInt(seed: string, mod: number): number {
@@ -14,6 +14,12 @@ function hex(seed: string, len: number): string {
     for (let i = 0; out.length < len; i++) out += createHash("sha256").update(`${seed}#${i}`).digest("hex");
     return out.slice(0, len);
 }
+/** A PEM block of the right shape whose body is not a real certificate (offline, nothing is signed). */
+function fakePem(label: string, seed: string): string {
+    const body = Buffer.from(`plan:${label}:${seed}:${hex(seed, 64)}`).toString("base64").replace(/(.{64})/g, "$1\n");
+    return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}
+
 /** A public address in TEST-NET-3, stable per name. */
 export function publicIp(seed: string): string {
     return `203.0.113.${1 + hashInt(`pub:${seed}`, 254)}`;
@@ -77,6 +83,22 @@ const RESOURCE_OUTPUTS: Record<string, Outputs> = {
     "random:index/randomBytes:RandomBytes": (name, inputs) => ({
         base64: Buffer.from(hex(`b:${name}`, Number(inputs.length ?? 32) * 2), "hex").toString("base64"),
         hex: hex(`b:${name}`, Number(inputs.length ?? 32) * 2),
+    }),
+    "random:index/randomString:RandomString": (name, inputs) => ({ result: hex(`s:${name}`, Number(inputs.length ?? 16)) }),
+    "tls:index/privateKey:PrivateKey": (name) => {
+        // A real key pair, so that what the program derives from it (the CA hash) is computed for real.
+        const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+        return {
+            privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+            publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+            publicKeyOpenssh: `ecdsa-sha2-nistp256 ${hex(name, 40)}`,
+        };
+    },
+    "tls:index/selfSignedCert:SelfSignedCert": (name) => ({ certPem: fakePem("CERTIFICATE", name) }),
+    "tls:index/locallySignedCert:LocallySignedCert": (name) => ({ certPem: fakePem("CERTIFICATE", name) }),
+    "tls:index/certRequest:CertRequest": (name) => ({ certRequestPem: fakePem("CERTIFICATE REQUEST", name) }),
+    "hcloud:index/loadBalancerNetwork:LoadBalancerNetwork": (_n, inputs, alloc) => ({
+        ip: inputs.ip ?? alloc.address(alloc.rangeOf(`hcloud-network:${String(inputs.networkId)}`) ?? "10.0.1.0/24"),
     }),
     "command:remote:Command": (name) => ({ stdout: `${name}: done`, stderr: "" }),
     "command:local:Command": (name) => ({ stdout: `${name}: done`, stderr: "" }),

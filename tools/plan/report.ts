@@ -2,6 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { innerScript } from "../../infra/bootstrap/remote";
 import type { PlannedLookup, PlannedResource, PlanResult } from "./engine";
 
 /** The resource tree, like `pulumi preview`: type and name, children indented under parents. */
@@ -67,7 +68,10 @@ export function scriptsOf(resources: readonly PlannedResource[]): { file: string
         if (r.type !== "command:remote:Command" && r.type !== "command:local:Command") continue;
         for (const step of ["create", "update", "delete"] as const) {
             const s = r.inputs[step];
-            if (typeof s === "string" && s !== "") out.push({ file: safeName(`${r.name}.${step}`) + ".sh", script: s.endsWith("\n") ? s : s + "\n" });
+            if (typeof s !== "string" || s === "") continue;
+            // Bootstrap steps run their script as root through a wrapper: the file is the script itself.
+            const script = innerScript(s) ?? (s.endsWith("\n") ? s : s + "\n");
+            out.push({ file: safeName(`${r.name}.${step}`) + ".sh", script });
         }
     }
     return out;

@@ -1,0 +1,56 @@
+/**
+ * How bootstrap scripts run on a node: `common.sh` + parameters + the script, as root (through
+ * `sudo -n`, which fails at once instead of waiting for a password), with secrets only on
+ * standard input as a bundle of files.
+ */
+import { loadScript, withParams } from "../shell";
+
+export const SCRIPT_MARK = "INFRA_SCRIPT";
+const COMMON = loadScript(__dirname, "common.sh").replace(/^#!.*\n/, "");
+
+export const SCRIPTS = {
+    prepare: loadScript(__dirname, "prepare.sh"),
+    init: loadScript(__dirname, "init.sh"),
+    join: loadScript(__dirname, "join.sh"),
+    drain: loadScript(__dirname, "drain.sh"),
+} as const;
+
+/** The script that runs on the node: shebang, common helpers, parameters, body. */
+export function composeScript(body: string, params: Readonly<Record<string, string | number>>): string {
+    const withValues = withParams(body, params);
+    const [shebang, ...rest] = withValues.split("\n");
+    return [shebang, COMMON.trimEnd(), ...rest].join("\n");
+}
+
+/**
+ * The remote command line: the script as bash's argument, as root. The script holds no secret
+ * (it is visible to `ps` on the node); the caller's standard input passes through to it.
+ */
+export function asRoot(script: string, user: string): string {
+    const run = user === "root" ? "bash" : "sudo -n bash";
+    if (script.split("\n").includes(SCRIPT_MARK)) throw new Error(`a script must not contain the line ${SCRIPT_MARK}`);
+    return `${run} -c "$(cat <<'${SCRIPT_MARK}'\n${script.trimEnd()}\n${SCRIPT_MARK}\n)"`;
+}
+
+/** The script inside a command line made by `asRoot`, for the plan's `scripts/` files. */
+export function innerScript(commandLine: string): string | undefined {
+    const m = new RegExp(`<<'${SCRIPT_MARK}'\\n([\\s\\S]*)\\n${SCRIPT_MARK}\\n\\)"$`).exec(commandLine);
+    return m ? `${m[1]}\n` : undefined;
+}
+
+export interface BundleFile {
+    readonly path: string;
+    readonly mode: string;
+    readonly content: string;
+}
+
+/** Files for `write_bundle`: one `PATH MODE BASE64` line each. */
+export function renderBundle(files: readonly BundleFile[]): string {
+    return files
+        .map((f) => {
+            if (!/^\/etc\/kubernetes\/[A-Za-z0-9._/-]+$/.test(f.path)) throw new Error(`bundle path ${f.path} is outside /etc/kubernetes`);
+            if (!/^0[0-7]{3}$/.test(f.mode)) throw new Error(`bundle mode ${f.mode} is not octal`);
+            return `${f.path} ${f.mode} ${Buffer.from(f.content).toString("base64")}\n`;
+        })
+        .join("");
+}

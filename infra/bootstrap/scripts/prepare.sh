@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# prepare: everything a node needs before kubeadm, on every node at once. Idempotent: a second
+# run finds everything in place and changes nothing.
+# Parameters: K8S_VERSION (1.35.9), CONTAINERD_VERSION (2.1.5), NODE_IP, ROLE (control-plane|worker).
+set -euo pipefail
+export STEP="prepare"
+: "${K8S_VERSION:?}" "${CONTAINERD_VERSION:?}" "${NODE_IP:?}" "${ROLE:?}"
+K8S_MINOR="${K8S_VERSION%.*}"
+export DEBIAN_FRONTEND=noninteractive
+
+if command -v cloud-init >/dev/null 2>&1; then
+  cloud-init status --wait >/dev/null 2>&1 || [ $? -eq 2 ] || fail "cloud-init did not finish cleanly"
+fi
+family=$(os_family)
+
+# Swap off now and at boot (the kubelet refuses to run with swap by default).
+if [ -n "$(swapon --show --noheadings 2>/dev/null || true)" ]; then
+  log "turning swap off"
+  swapoff -a
+fi
+if grep -Eq '^[^#].*[[:space:]]swap[[:space:]]' "$ROOT/etc/fstab" 2>/dev/null; then
+  sed -i -E 's/^([^#].*[[:space:]]swap[[:space:]].*)$/# \1/' "$ROOT/etc/fstab"
+fi
+
+# Kernel modules and sysctls for pod networking.
+printf 'overlay\nbr_netfilter\n' | write_file /etc/modules-load.d/kubernetes.conf 0644 || true
+for module in overlay br_netfilter; do
+  [ -d "$ROOT/sys/module/$module" ] || modprobe "$module"
+done
+if printf 'net.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\nnet.ipv4.ip_forward = 1\n' |
+  write_file /etc/sysctl.d/99-kubernetes.conf 0644; then
+  sysctl --system >/dev/null
+fi
+
+installed_version() {
+  if [ "$family" = apt ]; then
+    dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true
+  else
+    rpm -q --qf '%{VERSION}' "$1" 2>/dev/null || true
+  fi
+}
+
+if [ "$family" = apt ]; then
+  # shellcheck source=/dev/null
+  . "$ROOT/etc/os-release"
+  install -d -m 0755 "$ROOT/etc/apt/keyrings"
+  repos_changed=false
+  if [ ! -s "$ROOT/etc/apt/keyrings/docker.asc" ]; then
+    curl -fsSL "https://download.docker.com/linux/$ID/gpg" -o "$ROOT/etc/apt/keyrings/docker.asc"
+  fi
+  if echo "deb [signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/$ID $VERSION_CODENAME stable" |
+    write_file /etc/apt/sources.list.d/docker.list 0644; then repos_changed=true; fi
+  if [ ! -s "$ROOT/etc/apt/keyrings/kubernetes-$K8S_MINOR.gpg" ]; then
+    curl -fsSL "https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/Release.key" | gpg --dearmor -o "$ROOT/etc/apt/keyrings/kubernetes-$K8S_MINOR.gpg"
+  fi
+  if echo "deb [signed-by=/etc/apt/keyrings/kubernetes-$K8S_MINOR.gpg] https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/ /" |
+    write_file /etc/apt/sources.list.d/kubernetes.list 0644; then repos_changed=true; fi
+  wanted_containerd=false
+  [[ "$(installed_version containerd.io)" == "$CONTAINERD_VERSION"-* ]] || wanted_containerd=true
+  wanted_k8s=false
+  [[ "$(installed_version kubeadm)" == "$K8S_VERSION"-* && "$(installed_version kubelet)" == "$K8S_VERSION"-* ]] || wanted_k8s=true
+  if $repos_changed || $wanted_containerd || $wanted_k8s; then apt-get update -q; fi
+  if $wanted_containerd; then
+    log "installing containerd $CONTAINERD_VERSION"
+    apt-get install -y -q --allow-change-held-packages "containerd.io=$CONTAINERD_VERSION-*"
+    apt-mark hold containerd.io >/dev/null
+  fi
+  if $wanted_k8s; then
+    log "installing kubeadm, kubelet and kubectl $K8S_VERSION"
+    apt-get install -y -q --allow-change-held-packages --allow-downgrades \
+      "kubelet=$K8S_VERSION-1.1" "kubeadm=$K8S_VERSION-1.1" "kubectl=$K8S_VERSION-1.1"
+    apt-mark hold kubelet kubeadm kubectl >/dev/null
+  fi
+  kubelet_defaults=/etc/default/kubelet
+else
+  # SELinux permissive, as kubeadm requires for its static pods.
+  if command -v getenforce >/dev/null 2>&1 && [ "$(getenforce)" = Enforcing ]; then
+    setenforce 0
+    sed -i 's/^SELINUX=enforcing$/SELINUX=permissive/' "$ROOT/etc/selinux/config"
+  fi
+  # shellcheck disable=SC2016 # $releasever and $basearch are dnf's variables, written literally.
+  printf '[docker-ce-stable]\nname=Docker CE\nbaseurl=https://download.docker.com/linux/rhel/$releasever/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=https://download.docker.com/linux/rhel/gpg\nexclude=containerd.io\n' |
+    write_file /etc/yum.repos.d/docker-ce.repo 0644 || true
+  printf '[kubernetes]\nname=Kubernetes\nbaseurl=https://pkgs.k8s.io/core:/stable:/v%s/rpm/\nenabled=1\ngpgcheck=1\ngpgkey=https://pkgs.k8s.io/core:/stable:/v%s/rpm/repodata/repomd.xml.key\nexclude=kubelet kubeadm kubectl cri-tools kubernetes-cni\n' "$K8S_MINOR" "$K8S_MINOR" |
+    write_file /etc/yum.repos.d/kubernetes.repo 0644 || true
+  if [ "$(installed_version containerd.io)" != "$CONTAINERD_VERSION" ]; then
+    log "installing containerd $CONTAINERD_VERSION"
+    dnf install -y -q --disableexcludes=docker-ce-stable "containerd.io-$CONTAINERD_VERSION"
+  fi
+  if [ "$(installed_version kubeadm)" != "$K8S_VERSION" ] || [ "$(installed_version kubelet)" != "$K8S_VERSION" ]; then
+    log "installing kubeadm, kubelet and kubectl $K8S_VERSION"
+    dnf install -y -q --disableexcludes=kubernetes "kubelet-$K8S_VERSION" "kubeadm-$K8S_VERSION" "kubectl-$K8S_VERSION"
+  fi
+  kubelet_defaults=/etc/sysconfig/kubelet
+fi
+
+# containerd with the systemd cgroup driver (a minimal config; everything else stays default).
+if printf "version = 3\n\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = true\n" |
+  write_file /etc/containerd/config.toml 0644; then
+  systemctl restart containerd
+fi
+systemctl is-enabled --quiet containerd || systemctl enable --now containerd
+
+# The kubelet speaks on the node's private address.
+if echo "KUBELET_EXTRA_ARGS=--node-ip=$NODE_IP" | write_file "$kubelet_defaults" 0644; then
+  systemctl daemon-reload
+fi
+systemctl is-enabled --quiet kubelet || systemctl enable kubelet
+
+# Control planes pull their images now, in parallel with the other nodes' preparation.
+if [ "$ROLE" = control-plane ] && [ ! -f "$ROOT/var/lib/infra/images-pulled-$K8S_VERSION" ]; then
+  log "pulling control-plane images for v$K8S_VERSION"
+  kubeadm config images pull --kubernetes-version "v$K8S_VERSION" >/dev/null
+  install -d -m 0755 "$ROOT/var/lib/infra"
+  touch "$ROOT/var/lib/infra/images-pulled-$K8S_VERSION"
+fi
+log "ready: containerd $CONTAINERD_VERSION, kubernetes $K8S_VERSION ($family)"
