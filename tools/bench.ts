@@ -1,18 +1,19 @@
 /**
  * `npm run bench` (a benchmark, not a test):
  * 1. wall time of `npm run plan -- <stack>` for every stack file, median of 5, as a user feels it;
- * 2. how the plan scales: synthetic clusters of 10, 100 and 500 workers, planned in-process.
- * Exits 1 when a budget is exceeded: the dev stack in 5 s, 500 workers in 20 s.
+ * 2. how the plan scales: synthetic clusters of 10, 100 and 500 workers, planned in-process;
+ * 3. the bootstrap's critical path (longest chain of remote commands) for 1+1, 3+3 and 3+500 nodes.
+ * Exits 1 when a budget is exceeded: the dev stack in 5 s, 500 workers in 20 s, 5 steps.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as YAML from "yaml";
-import { planText, REPO_ROOT, stackFilePath } from "./plan";
+import { commandsPerNode, criticalPath, planText, REPO_ROOT, syntheticStack } from "./plan";
 
 const RUNS = 5;
 const DEV_BUDGET_MS = 5000;
 const SCALE_BUDGET_MS = 20000;
+const CRITICAL_PATH_BUDGET = 5;
 
 function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);
@@ -24,14 +25,6 @@ function timeCli(stack: string): number {
     const r = spawnSync(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "tools/plan/cli.ts"), stack], { cwd: REPO_ROOT, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`plan of ${stack} failed (exit ${r.status}): ${r.stderr.trim().split("\n")[0]}`);
     return performance.now() - t0;
-}
-
-/** The dev stack with its worker pool grown to `workers` servers. */
-export function syntheticStack(workers: number): string {
-    const doc = YAML.parse(fs.readFileSync(stackFilePath("dev"), "utf8"));
-    const pools = doc.config["infra:pools"] as { role: string; count: number }[];
-    pools.find((p) => p.role === "worker")!.count = workers;
-    return YAML.stringify(doc);
 }
 
 async function timeInProcess(text: string, runs: number): Promise<{ ms: number; resources: number }> {
@@ -72,7 +65,20 @@ async function main(): Promise<number> {
     const over = results[500] > SCALE_BUDGET_MS;
     failed ||= over;
     console.log(`  t(500)/t(100) = ${(results[500] / results[100]).toFixed(2)} (linear: 5.00); 500 workers: ${over ? "OVER" : "within"} the ${SCALE_BUDGET_MS} ms budget`);
+
+    console.log("\nbootstrap: longest chain of remote commands (critical path) and remote commands per node");
+    for (const [cps, workers] of [[1, 1], [3, 3], [3, 500]]) {
+        const plan = await planText("bench", syntheticStack(workers, cps));
+        const path = criticalPath(plan.resources);
+        const nodes = (plan.outputs.nodes as { name: string; role: string }[]).map((n) => n.name);
+        const counts = [...commandsPerNode(plan.resources, nodes).values()];
+        const tooLong = path.length > CRITICAL_PATH_BUDGET;
+        failed ||= tooLong;
+        console.log(
+            `  ${cps}+${String(workers).padEnd(4)} critical path ${path.length} steps (budget ${CRITICAL_PATH_BUDGET}: ${tooLong ? "OVER" : "ok"}): ${path.map((n) => n.replace(/^.*-(\d+-)?/, "")).join(" -> ")}; commands per node ${Math.min(...counts)}..${Math.max(...counts)}`,
+        );
+    }
     return failed ? 1 : 0;
 }
 
-main().then((code) => process.exit(code));
+if (require.main === module) main().then((code) => process.exit(code));

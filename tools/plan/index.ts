@@ -40,3 +40,5 @@ export function planStack(stack: string, configFile?: string, opts: PlanOptions 
 export function planText(stack: string, yamlText: string, opts: PlanOptions = {}): Promise<StackPlan> {
     return planFile(stack, parseStackFile(`Pulumi.${stack}.yaml`, yamlText), opts);
 }
+export * from "./graph";
+export * from "./synthetic";

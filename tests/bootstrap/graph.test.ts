@@ -1,0 +1,154 @@
+/**
+ * The bootstrap's resource graph under the mock runtime: what runs where, in which order, and
+ * that join material and credentials stay secret.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { criticalPath, planText, SECRET, syntheticStack } from "../../tools/plan";
+import { planConfig, withConfig } from "../helpers";
+
+const COMMAND = "command:remote:Command";
+
+describe("kubeadm bootstrap graph (3 control planes + 3 workers on Hetzner)", async () => {
+    const plan = await planText("ha", syntheticStack(3, 3));
+    const byName = new Map(plan.resources.map((r) => [r.name, r]));
+    const get = (n: string) => {
+        const r = byName.get(n);
+        assert.ok(r, `no resource ${n}`);
+        return r;
+    };
+    const commands = plan.resources.filter((r) => r.type === COMMAND);
+    const commandUrns = new Set(commands.map((c) => c.urn));
+    const nodes = ["acme-dev-cp-1", "acme-dev-cp-2", "acme-dev-cp-3", "acme-dev-workers-1", "acme-dev-workers-2", "acme-dev-workers-3"];
+
+    it("prepares every node, each after its own readiness gate only", () => {
+        for (const n of nodes) {
+            const prepare = get(`${n}-prepare`);
+            assert.deepEqual(prepare.dependsOn.filter((d) => commandUrns.has(d)), [get(`${n}-ready`).urn]);
+        }
+    });
+
+    it("runs kubeadm init once, on the first control plane, after its prepare", () => {
+        const inits = commands.filter((c) => c.name.endsWith("-init"));
+        assert.deepEqual(inits.map((c) => c.name), ["acme-dev-cp-1-init"]);
+        assert.deepEqual(inits[0].dependsOn.filter((d) => commandUrns.has(d)), [get("acme-dev-cp-1-prepare").urn]);
+    });
+
+    it("joins every other node after init and its own prepare, and after no other command", () => {
+        for (const n of nodes.slice(1)) {
+            const join = get(`${n}-join`);
+            assert.deepEqual(join.dependsOn.filter((d) => commandUrns.has(d)).sort(), [get("acme-dev-cp-1-init").urn, get(`${n}-prepare`).urn].sort());
+        }
+        assert.equal(byName.get("acme-dev-cp-1-join"), undefined);
+    });
+
+    it("joins control planes as control planes, through the load balancer on the private network", () => {
+        const lbNet = get("acme-dev-api-network");
+        assert.equal(lbNet.inputs.enablePublicInterface, false, "the API is not opened to the world through the load balancer");
+        for (const n of ["acme-dev-cp-2", "acme-dev-cp-3"]) assert.match(plan.plainInputs.get(get(`${n}-join`).urn)!.create as string, /^ROLE='control-plane'$/m);
+        assert.match(plan.plainInputs.get(get("acme-dev-workers-1-join").urn)!.create as string, /^ROLE='worker'$/m);
+        const targets = plan.resources.filter((r) => r.type === "hcloud:index/loadBalancerTarget:LoadBalancerTarget");
+        assert.equal(targets.length, 3);
+        for (const t of targets) assert.equal(t.inputs.usePrivateIp, true);
+        assert.ok(get("acme-dev-cp-1-init").dependsOn.includes(lbNet.urn));
+    });
+
+    it("installs Calico after init, through the cluster's provider", () => {
+        const chart = get("acme-dev-calico");
+        assert.equal(chart.type, "kubernetes:helm.sh/v4:Chart");
+        const ns = get("acme-dev-tigera-operator");
+        assert.ok(ns.dependsOn.includes(get("acme-dev-cp-1-init").urn));
+        assert.ok(chart.dependsOn.includes(ns.urn));
+        assert.equal(chart.inputs.chart, "tigera-operator");
+        assert.equal(chart.inputs.version, "v3.32.3");
+        assert.deepEqual((chart.inputs.repositoryOpts as { repo: string }).repo, "https://docs.tigera.io/calico/charts");
+        const pools = (chart.inputs.values as { installation: { calicoNetwork: { ipPools: { cidr: string; encapsulation: string }[] } } }).installation.calicoNetwork.ipPools;
+        assert.deepEqual(pools.map((p) => [p.cidr, p.encapsulation]), [["10.244.0.0/16", "VXLAN"]]);
+        assert.match(String(chart.provider), /::acme-dev-k8s::/);
+    });
+
+    it("drains each worker from the first control plane before it goes", () => {
+        for (const n of nodes.slice(3)) {
+            const drain = plan.plainInputs.get(get(`${n}-drain`).urn)!;
+            assert.match(String(drain.delete), new RegExp(`^NODE_NAME='${n}'$`, "m"));
+            assert.match(String(drain.delete), /kubectl drain "\$NODE_NAME" --ignore-daemonsets/);
+            assert.equal((drain.connection as { host: string }).host, (plan.plainInputs.get(get("acme-dev-cp-1-init").urn)!.connection as { host: string }).host);
+            assert.ok(get(`${n}-drain`).dependsOn.includes(get(`${n}-join`).urn));
+        }
+        assert.equal(byName.get("acme-dev-cp-2-drain"), undefined);
+    });
+
+    it("keeps join material and credentials secret: stdin, kubeconfig, token and CA hash", () => {
+        for (const c of commands.filter((x) => /-(init|join)$/.test(x.name))) assert.equal(c.inputs.stdin, SECRET, c.name);
+        assert.equal(plan.outputs.kubeconfig, SECRET);
+        const join = plan.outputs.join as Record<string, unknown>;
+        assert.equal(join.token, SECRET);
+        assert.equal(join.caCertHash, SECRET);
+        for (const c of commands) {
+            for (const step of ["create", "update", "delete"]) {
+                const script = String(c.inputs[step] ?? "");
+                assert.notEqual(script, SECRET, `${c.name}.${step} must not be secret: it would hide a secret on a command line`);
+                for (const v of plan.secretValues.filter((s) => s.length >= 16)) assert.ok(!script.includes(v), `${c.name}.${step} holds a secret`);
+            }
+        }
+    });
+
+    it("has a critical path of 5 remote commands at most", () => {
+        const path = criticalPath(plan.resources);
+        assert.ok(path.length <= 5, path.join(" -> "));
+        assert.deepEqual(path.slice(0, 4).map((n) => n.replace(/^acme-dev-[a-z]+-\d+-/, "")), ["ready", "prepare", "init", "join"]);
+    });
+});
+
+describe("the critical path does not grow with the node count", () => {
+    it("is the same for 1+1 and 3+40 nodes", async () => {
+        const small = criticalPath((await planText("s", syntheticStack(1, 1))).resources).length;
+        const large = criticalPath((await planText("l", syntheticStack(40, 3))).resources).length;
+        assert.equal(small, large);
+        assert.ok(large <= 5);
+    });
+});
+
+describe("API endpoints", () => {
+    it("a single control plane: nodes join at its private address, admins use its public one", async () => {
+        const { plan } = await planConfig(withConfig(() => undefined), "one");
+        const join = plan.outputs.join as { endpoint: string };
+        const nodes = plan.outputs.nodes as { privateAddress: string; publicAddress: string }[];
+        assert.equal(join.endpoint, `${nodes[0].privateAddress}:6443`);
+        assert.equal(plan.outputs.apiEndpoint, `https://${nodes[0].publicAddress}:6443`);
+        assert.equal(plan.resources.filter((r) => r.type.includes("loadBalancer")).length, 0);
+    });
+
+    it("on-prem HA: the configured virtual IP or DNS name", async () => {
+        const { plan } = await planConfig(
+            withConfig((c) => {
+                delete c["hcloud:token"];
+                c["infra:kubernetes"].apiEndpoint = "k8s-api.acme.internal";
+                c["infra:pools"] = [
+                    { name: "cp", provider: "vmware", role: "control-plane", nodes: [1, 2, 3].map((i) => ({ name: `cp${i}`, address: `192.168.18.20${i}`, user: "ubuntu" })) },
+                ];
+            }),
+            "onprem",
+        );
+        assert.equal((plan.outputs.join as { endpoint: string }).endpoint, "k8s-api.acme.internal:6443");
+        assert.equal(plan.outputs.apiEndpoint, "https://k8s-api.acme.internal:6443");
+    });
+
+    it("AWS HA: a network load balancer on 6443 in front of the control planes", async () => {
+        const { ofType, plan } = await planConfig(
+            withConfig((c) => {
+                delete c["hcloud:token"];
+                c["aws:region"] = "eu-central-1";
+                c["infra:pools"] = [{ name: "cp", provider: "aws", role: "control-plane", count: 3, instanceType: "t3.medium" }];
+            }),
+            "awsha",
+        );
+        const nlb = ofType("aws:lb/loadBalancer:LoadBalancer");
+        assert.equal(nlb.length, 1);
+        assert.equal(nlb[0].inputs.loadBalancerType, "network");
+        const tg = ofType("aws:lb/targetGroup:TargetGroup")[0];
+        assert.deepEqual([tg.inputs.port, tg.inputs.protocol, tg.inputs.preserveClientIp], [6443, "TCP", "false"]);
+        assert.equal(ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment").length, 3);
+        assert.match(String((plan.outputs.join as { endpoint: string }).endpoint), /\.elb\.eu-central-1\.amazonaws\.com:6443$/);
+    });
+});
