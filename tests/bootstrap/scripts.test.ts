@@ -141,6 +141,18 @@ describe("prepare.sh", () => {
         assert.deepEqual(mutating(node.run(PREPARE()).calls), []);
     });
 
+    it("leaves Kubernetes packages alone on a node already in the cluster (upgrades are kubeadm's job)", () => {
+        const node = fakeNode(UBUNTU);
+        assert.equal(node.run(PREPARE()).status, 0);
+        fs.mkdirSync(path.join(node.root, "etc/kubernetes"), { recursive: true });
+        fs.writeFileSync(path.join(node.root, "etc/kubernetes/kubelet.conf"), "conf");
+        const newer = composeScript(SCRIPTS.prepare, { K8S_VERSION: "1.36.2", CONTAINERD_VERSION: "2.1.5", NODE_IP: "10.0.1.3", ROLE: "worker" });
+        const r = node.run(newer);
+        assert.equal(r.status, 0, r.stderr);
+        assert.ok(!r.calls.some((c) => /^apt-get install .*kubelet/.test(c)), r.calls.join("\n"));
+        assert.match(r.stdout, /warning: this node runs kubelet 1\.35\.9-1\.1, not 1\.36\.2; upgrade it with kubeadm upgrade/);
+    });
+
     it("refuses an unsupported OS before touching anything", () => {
         const r = fakeNode('ID=centos\nVERSION_ID="7"\n').run(PREPARE());
         assert.equal(r.status, 1);

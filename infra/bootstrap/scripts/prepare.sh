@@ -32,6 +32,11 @@ if printf 'net.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6
   sysctl --system >/dev/null
 fi
 
+# On a node that is already part of a cluster, changing the Kubernetes packages would break the
+# version skew rules: upgrades are kubeadm upgrade's job, so the installed version stays.
+joined=false
+[ -f "$ROOT/etc/kubernetes/kubelet.conf" ] && joined=true
+
 installed_version() {
   if [ "$family" = apt ]; then
     dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true
@@ -59,6 +64,10 @@ if [ "$family" = apt ]; then
   [[ "$(installed_version containerd.io)" == "$CONTAINERD_VERSION"-* ]] || wanted_containerd=true
   wanted_k8s=false
   [[ "$(installed_version kubeadm)" == "$K8S_VERSION"-* && "$(installed_version kubelet)" == "$K8S_VERSION"-* ]] || wanted_k8s=true
+  if $wanted_k8s && $joined; then
+    log "warning: this node runs kubelet $(installed_version kubelet), not $K8S_VERSION; upgrade it with kubeadm upgrade"
+    wanted_k8s=false
+  fi
   if $repos_changed || $wanted_containerd || $wanted_k8s; then apt-get update -q; fi
   if $wanted_containerd; then
     log "installing containerd $CONTAINERD_VERSION"
@@ -87,7 +96,9 @@ else
     log "installing containerd $CONTAINERD_VERSION"
     dnf install -y -q --disableexcludes=docker-ce-stable "containerd.io-$CONTAINERD_VERSION"
   fi
-  if [ "$(installed_version kubeadm)" != "$K8S_VERSION" ] || [ "$(installed_version kubelet)" != "$K8S_VERSION" ]; then
+  if $joined && [ "$(installed_version kubelet)" != "$K8S_VERSION" ]; then
+    log "warning: this node runs kubelet $(installed_version kubelet), not $K8S_VERSION; upgrade it with kubeadm upgrade"
+  elif [ "$(installed_version kubeadm)" != "$K8S_VERSION" ] || [ "$(installed_version kubelet)" != "$K8S_VERSION" ]; then
     log "installing kubeadm, kubelet and kubectl $K8S_VERSION"
     dnf install -y -q --disableexcludes=kubernetes "kubelet-$K8S_VERSION" "kubeadm-$K8S_VERSION" "kubectl-$K8S_VERSION"
   fi
