@@ -2,6 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type { ClusterHandle } from "../infra/bootstrap/types";
 import type { StackConfig } from "../infra/config";
+import { createPlatform } from "./platform";
 
 export function existingCluster(cfg: StackConfig): ClusterHandle {
     const provider = new k8s.Provider(`${cfg.clusterName}-existing`, {
@@ -12,6 +13,7 @@ export function existingCluster(cfg: StackConfig): ClusterHandle {
 }
 
 export async function appsOnlyStack(cfg: StackConfig): Promise<Record<string, unknown>> {
-    existingCluster(cfg);
-    return { clusterName: cfg.clusterName, environment: cfg.environment, mode: cfg.mode };
+    const cluster = existingCluster(cfg);
+    const platform = createPlatform(cfg, cluster.provider, []);
+    return { clusterName: cfg.clusterName, environment: cfg.environment, mode: cfg.mode, certificateIssuer: platform.issuer };
 }

@@ -1,20 +1,33 @@
 /** A whole cluster: nodes, kubeadm bootstrap, platform add-ons and apps. */
 import * as pulumi from "@pulumi/pulumi";
 import { KubeadmCluster } from "../infra/bootstrap";
-import type { StackConfig } from "../infra/config";
+import { platformChoices, type StackConfig } from "../infra/config";
 import { createNodes } from "../infra/nodes";
-import { createApiEndpoint } from "../infra/nodes/endpoint";
+import { createApiEndpoint, createAwsIngressLoadBalancer } from "../infra/nodes/endpoint";
+import { createPlatform } from "./platform";
 
 export async function clusterStack(cfg: StackConfig): Promise<Record<string, unknown>> {
     const k = cfg.kubernetes!;
     const layer = createNodes(cfg);
     const endpoint = createApiEndpoint(cfg, layer);
-    const cluster = new KubeadmCluster(cfg.clusterName, { clusterName: cfg.clusterName, nodes: layer.nodes, endpoint, kubernetes: k });
+    const choices = platformChoices(cfg);
+    const ingressLoadBalancer =
+        cfg.platform.ingress.enabled && choices.cloudIntegration === "aws" && choices.exposure === "loadBalancer" ? createAwsIngressLoadBalancer(cfg, layer) : undefined;
+    const cluster = new KubeadmCluster(cfg.clusterName, {
+        clusterName: cfg.clusterName,
+        nodes: layer.nodes,
+        endpoint,
+        kubernetes: k,
+        kubelet: { cloudProviderExternal: choices.cloudIntegration === "hetzner", serverTlsBootstrap: !choices.kubeletInsecureTls },
+    });
+    const platform = createPlatform(cfg, cluster.provider, [cluster.ready], layer);
     return {
         clusterName: cfg.clusterName,
         environment: cfg.environment,
         mode: cfg.mode,
         apiEndpoint: cluster.endpoint,
+        certificateIssuer: platform.issuer,
+        ingressAddress: ingressLoadBalancer?.dnsName,
         kubeconfig: cluster.kubeconfig,
         nodes: layer.nodes.map((n) => ({ name: n.name, role: n.role, provider: n.provider, pool: n.pool, publicAddress: n.publicAddress, privateAddress: n.privateAddress })),
         // What a burst stack needs to join this cluster (see stacks/burst.ts); secrets stay secret.

@@ -3,8 +3,9 @@
  * every provider's network, unlike IP-in-IP, which Hetzner and AWS filter), pod CIDR from the
  * config, node addresses autodetected from the kubelet's node IP (the private address).
  */
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { installChart } from "../platform/helm";
 
 export const CALICO_CHART_REPO = "https://docs.tigera.io/calico/charts";
 
@@ -41,20 +42,16 @@ export function calicoValues(podCidr: string): CalicoValues {
 }
 
 export function installCalico(name: string, args: CalicoArgs, parent: pulumi.Resource): k8s.helm.v4.Chart {
-    const ns = new k8s.core.v1.Namespace(
-        `${name}-tigera-operator`,
-        { metadata: { name: "tigera-operator", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
-        { provider: args.provider, parent, dependsOn: args.dependsOn },
-    );
-    return new k8s.helm.v4.Chart(
+    return installChart(
         `${name}-calico`,
         {
-            chart: "tigera-operator",
-            version: `v${args.version}`,
-            repositoryOpts: { repo: CALICO_CHART_REPO },
+            ref: { chart: "tigera-operator", version: `v${args.version}`, repo: CALICO_CHART_REPO },
             namespace: "tigera-operator",
-            values: calicoValues(args.podCidr) as unknown as Record<string, pulumi.Input<unknown>>,
+            podSecurity: "privileged",
+            values: calicoValues(args.podCidr),
+            provider: args.provider,
+            dependsOn: args.dependsOn,
         },
-        { provider: args.provider, parent, dependsOn: [ns] },
+        parent,
     );
 }

@@ -33,8 +33,16 @@ export interface KubernetesSettings {
     readonly joinTokenRotation: number;
 }
 
+export interface KubeletOptions {
+    /** A cloud controller manager initialises the nodes (Hetzner integration). */
+    readonly cloudProviderExternal: boolean;
+    /** Serving certificates from the cluster CA, approved by kubelet-csr-approver. */
+    readonly serverTlsBootstrap: boolean;
+}
+
 export interface KubeadmClusterArgs {
     readonly clusterName: string;
+    readonly kubelet: KubeletOptions;
     /** Control planes first: the first one runs `kubeadm init`. */
     readonly nodes: readonly ClusterNode[];
     readonly endpoint: ApiEndpoint;
@@ -106,6 +114,8 @@ export class KubeadmCluster extends pulumi.ComponentResource implements ClusterH
                         serviceCidr: k.serviceCidr,
                         token: tok,
                         tokenTtlHours: k.joinTokenTtlHours,
+                        serverTlsBootstrap: args.kubelet.serverTlsBootstrap,
+                        cloudProviderExternal: args.kubelet.cloudProviderExternal,
                         nodeName: first.name,
                         nodeIp: ip,
                         labels: nodeLabels(first),
@@ -139,6 +149,7 @@ export class KubeadmCluster extends pulumi.ComponentResource implements ClusterH
                             token: tok,
                             caCertHash: hash,
                             controlPlane,
+                            cloudProviderExternal: args.kubelet.cloudProviderExternal,
                             nodeName: node.name,
                             nodeIp: ip,
                             labels: nodeLabels(node),

@@ -11,6 +11,8 @@ export const CONTROL_PLANE_TAINT: Taint = { key: "node-role.kubernetes.io/contro
 
 export interface NodeRegistrationArgs {
     readonly nodeName: string;
+    /** The kubelet defers node addresses to a cloud controller manager (`--cloud-provider=external`). */
+    readonly cloudProviderExternal?: boolean;
     /** The node's private address: the kubelet's node IP. */
     readonly nodeIp: string;
     readonly labels: Readonly<Record<string, string>>;
@@ -29,6 +31,8 @@ export interface InitConfigArgs extends NodeRegistrationArgs {
     readonly token: string;
     /** 0: the token never expires. */
     readonly tokenTtlHours: number;
+    /** Kubelets request serving certificates from the cluster CA (verified by metrics-server). */
+    readonly serverTlsBootstrap: boolean;
 }
 
 export interface JoinConfigArgs extends NodeRegistrationArgs {
@@ -48,12 +52,21 @@ function nodeRegistration(a: NodeRegistrationArgs, controlPlane: boolean) {
     return {
         name: a.nodeName,
         criSocket: CRI_SOCKET,
-        kubeletExtraArgs: [{ name: "node-ip", value: a.nodeIp }, ...(labels ? [{ name: "node-labels", value: labels }] : [])],
+        kubeletExtraArgs: [
+            ...(a.cloudProviderExternal ? [{ name: "cloud-provider", value: "external" }] : []),
+            { name: "node-ip", value: a.nodeIp },
+            ...(labels ? [{ name: "node-labels", value: labels }] : []),
+        ],
         taints: taints.map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: t.effect })),
     };
 }
 
-const KUBELET = { apiVersion: "kubelet.config.k8s.io/v1beta1", kind: "KubeletConfiguration", cgroupDriver: "systemd" };
+const kubelet = (serverTlsBootstrap: boolean) => ({
+    apiVersion: "kubelet.config.k8s.io/v1beta1",
+    kind: "KubeletConfiguration",
+    cgroupDriver: "systemd",
+    ...(serverTlsBootstrap ? { serverTLSBootstrap: true } : {}),
+});
 
 function docs(...objects: object[]): string {
     return objects.map((o) => YAML.stringify(o, { lineWidth: 0 })).join("---\n");
@@ -85,7 +98,7 @@ export function renderInitConfig(a: InitConfigArgs): string {
             networking: { podSubnet: a.podCidr, serviceSubnet: a.serviceCidr, dnsDomain: "cluster.local" },
             apiServer: { certSANs: [...new Set(a.certSans)] },
         },
-        KUBELET,
+        kubelet(a.serverTlsBootstrap),
     );
 }
 

@@ -228,6 +228,10 @@ const ingress = strict({
         .enum(["ingress-nginx", "traefik"])
         .default("traefik")
         .describe("`traefik` (maintained, serves the `nginx` class) or `ingress-nginx` (end of maintenance 2026-03-24). Defaults to traefik."),
+    exposure: z
+        .enum(["loadBalancer", "nodePort", "hostNetwork"])
+        .optional()
+        .describe("How traffic reaches the controller: a cloud `loadBalancer` (Hetzner; on AWS a network load balancer onto the node ports), fixed `nodePort`s 30080/30443, or `hostNetwork` on 80/443. Defaults to loadBalancer with a cloud integration, nodePort otherwise."),
 });
 
 const certManager = strict({
@@ -239,11 +243,48 @@ const certManager = strict({
         .describe("Issuer the apps' certificates come from. Defaults to letsencrypt-staging."),
 });
 
+const storageClass = strict({
+    name: dnsLabel("the storage class name").describe("StorageClass name."),
+    reclaimPolicy: z.enum(["Delete", "Retain"]).default("Delete").describe("What happens to a volume when its claim goes. Defaults to Delete."),
+    default: z.boolean().default(false).describe("The cluster's default class; exactly one class is."),
+});
+
+const DEFAULT_STORAGE_CLASSES = [
+    { name: "standard", reclaimPolicy: "Delete" as const, default: true },
+    { name: "retain", reclaimPolicy: "Retain" as const, default: false },
+];
+
+const storage = strict({
+    provisioner: z
+        .enum(["hcloud-csi", "ebs-csi", "nfs", "local-path", "none"])
+        .optional()
+        .describe("Volume provisioner: `hcloud-csi`, `ebs-csi` (with their cloud integration), `nfs` (an existing NFS export), `local-path` (single node, local stacks) or `none` (bring your own). Defaults to the cloud integration's, else local-path."),
+    nfs: strict({
+        server: hostOrIp().describe("NFS server."),
+        path: z.string().regex(/^\/[^\s]*$/, { error: "must be an absolute export path such as /srv/k8s" }).describe("Exported path."),
+    })
+        .optional()
+        .describe("The NFS export, for the nfs provisioner (the seed's nfs-client-provisioner)."),
+    classes: z
+        .array(storageClass)
+        .min(1, { error: "must have at least one class" })
+        .default(DEFAULT_STORAGE_CLASSES)
+        .describe("StorageClasses of the provisioner. Defaults to `standard` (default, Delete) and `retain` (Retain, for databases)."),
+    databaseClass: dnsLabel("a storage class name")
+        .optional()
+        .describe("Class the database's volumes use. Defaults to `retain` in prod, the default class elsewhere."),
+});
+
 const platform = strict({
+    cloudIntegration: z
+        .enum(["hetzner", "aws", "none"])
+        .optional()
+        .describe("Cloud controller and CSI driver: `hetzner` (hcloud CCM + CSI) or `aws` (EBS CSI) when every node is on that cloud; `none` otherwise. Defaults to the nodes' cloud when they all share one."),
     ingress: ingress.default(ingress.parse({})),
     certManager: certManager.default(certManager.parse({})),
-    metricsServer: strict({ enabled: z.boolean().default(true).describe("Install metrics-server. Defaults to true.") })
+    metricsServer: strict({ enabled: z.boolean().default(true).describe("Install metrics-server (kubelet certificates verified; serving certificates approved by kubelet-csr-approver). Defaults to true.") })
         .default({ enabled: true }),
+    storage: storage.default(storage.parse({})),
 });
 
 const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;

@@ -5,6 +5,7 @@
 import * as ipaddr from "ipaddr.js";
 import type { ConfigProblem } from "./errors";
 import { keyPath } from "./errors";
+import { nodeClouds, platformChoices } from "./platform";
 import { HETZNER_LOCATIONS, HETZNER_SERVER_TYPE, SECRET_KEYS, type Pool, type SecretKey, type Settings } from "./schema";
 
 /** What the loader knows beside the validated settings. */
@@ -206,6 +207,7 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
     if (s.apps?.registry) needSecret("registryPassword", "with apps.registry");
 
     // Add-ons.
+    if (s.mode !== "burst") platformProblems(s, add);
     const cm = s.platform.certManager;
     if (cm.enabled && cm.issuer.startsWith("letsencrypt") && !cm.email)
         add(P("platform", "certManager", "email"), `is required for the ${cm.issuer} issuer (Let's Encrypt account e-mail)`);
@@ -214,6 +216,42 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
         add(P("apps", "database", "members"), `must be odd (1, 3, 5...) for Galera quorum, got ${db.members}`);
 
     return out;
+}
+
+function platformProblems(s: Settings, add: (path: string, message: string) => void): void {
+    const choice = platformChoices(s);
+    const clouds = [...nodeClouds(s)];
+    const integration = s.platform.cloudIntegration;
+    if (integration && integration !== "none") {
+        if (s.mode !== "cluster") add(P("platform", "cloudIntegration"), `${integration} needs the stack's own nodes (mode cluster); use none here`);
+        else if (clouds.length !== 1 || clouds[0] !== integration)
+            add(
+                P("platform", "cloudIntegration"),
+                `${integration} does not match the nodes (${clouds.join(", ") || "none"}): its cloud controller only knows ${integration} machines, so every pool must be on ${integration}`,
+            );
+    }
+    const st = s.platform.storage;
+    if (choice.provisioner === "nfs" && !st.nfs) add(P("platform", "storage", "nfs"), "is required for the nfs provisioner: the server and exported path (e.g. { server: 192.168.18.10, path: /srv/k8s })");
+    if (choice.provisioner === "hcloud-csi" && choice.cloudIntegration !== "hetzner")
+        add(P("platform", "storage", "provisioner"), "hcloud-csi needs cloudIntegration hetzner");
+    if (choice.provisioner === "ebs-csi" && choice.cloudIntegration !== "aws") add(P("platform", "storage", "provisioner"), "ebs-csi needs cloudIntegration aws");
+    if (choice.exposure === "loadBalancer" && choice.cloudIntegration === "none" && s.mode === "cluster")
+        add(P("platform", "ingress", "exposure"), "loadBalancer needs a cloud integration (hetzner or aws); on-prem use nodePort or hostNetwork");
+    const defaults = st.classes.filter((c) => c.default);
+    if (defaults.length !== 1)
+        add(P("platform", "storage", "classes"), `exactly one class must be the default, found ${defaults.length}${defaults.length ? ` (${defaults.map((c) => c.name).join(", ")})` : ""}`);
+    const names = new Set<string>();
+    st.classes.forEach((c, i) => {
+        if (names.has(c.name)) add(P("platform", "storage", "classes", i, "name"), `duplicate class name "${c.name}"`);
+        names.add(c.name);
+    });
+    if (s.apps?.database && !names.has(choice.databaseClass))
+        add(
+            P("platform", "storage", "databaseClass"),
+            choice.databaseClass
+                ? `names no class of platform.storage.classes (${[...names].join(", ")})`
+                : "is required in prod when no class has reclaimPolicy Retain: database volumes must survive their claim",
+        );
 }
 
 export const SECRET_KEY_NAMES = Object.keys(SECRET_KEYS) as SecretKey[];

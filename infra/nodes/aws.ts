@@ -47,7 +47,12 @@ export interface AwsNetworkArgs {
     readonly existingVpc?: { readonly vpcId: string; readonly subnetIds: readonly string[] };
     readonly publicKey: string;
     readonly adminCidrs: readonly string[];
+    /** Give nodes an instance profile with the EBS CSI driver's permissions (AWS integration). */
+    readonly ebsCsi: boolean;
 }
+
+/** AWS's managed policy for the EBS CSI driver. */
+export const EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
 
 export class AwsNetwork extends pulumi.ComponentResource {
     readonly vpcId: pulumi.Output<string>;
@@ -55,6 +60,7 @@ export class AwsNetwork extends pulumi.ComponentResource {
     readonly securityGroup: aws.ec2.SecurityGroup;
     readonly keyPair: aws.ec2.KeyPair;
     readonly tags: Record<string, string>;
+    readonly instanceProfile?: aws.iam.InstanceProfile;
 
     constructor(name: string, args: AwsNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("infra:nodes:AwsNetwork", name, {}, opts);
@@ -114,6 +120,19 @@ export class AwsNetwork extends pulumi.ComponentResource {
             parent,
         );
         this.keyPair = new aws.ec2.KeyPair(`${name}-key`, { keyName: args.clusterName, publicKey: args.publicKey, tags: this.tags }, parent);
+        if (args.ebsCsi) {
+            const role = new aws.iam.Role(
+                `${name}-node`,
+                {
+                    namePrefix: `${args.clusterName}-node-`,
+                    assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+                    tags: this.tags,
+                },
+                parent,
+            );
+            new aws.iam.RolePolicyAttachment(`${name}-node-ebs-csi`, { role: role.name, policyArn: EBS_CSI_POLICY }, parent);
+            this.instanceProfile = new aws.iam.InstanceProfile(`${name}-node`, { namePrefix: `${args.clusterName}-node-`, role: role.name, tags: this.tags }, parent);
+        }
         this.registerOutputs({ vpcId: this.vpcId, securityGroupId: this.securityGroup.id });
     }
 }
@@ -131,6 +150,7 @@ export interface AwsPoolArgs {
 }
 
 export class AwsPool extends pulumi.ComponentResource {
+    readonly poolName: string;
     readonly instances: aws.ec2.Instance[] = [];
     readonly nodes: ClusterNode[] = [];
     readonly launchTemplate?: aws.ec2.LaunchTemplate;
@@ -139,6 +159,7 @@ export class AwsPool extends pulumi.ComponentResource {
     constructor(name: string, args: AwsPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super("infra:nodes:AwsPool", name, {}, opts);
         const { pool, network } = args;
+        this.poolName = pool.name;
         const tags = { ...network.tags, pool: pool.name, role: pool.role };
         const arch = architectureOf(pool.instanceType);
         const ami = aws.ec2.getAmiOutput(
@@ -169,6 +190,7 @@ export class AwsPool extends pulumi.ComponentResource {
                     keyName: network.keyPair.keyName,
                     vpcSecurityGroupIds: [network.securityGroup.id],
                     blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { ...rootVolume, encrypted: "true", deleteOnTermination: "true" } }],
+                    iamInstanceProfile: network.instanceProfile ? { arn: network.instanceProfile.arn } : undefined,
                     metadataOptions,
                     userData,
                     updateDefaultVersion: true,
@@ -207,6 +229,7 @@ export class AwsPool extends pulumi.ComponentResource {
                         subnetId: network.subnetIds[i % network.subnetIds.length],
                         vpcSecurityGroupIds: [network.securityGroup.id],
                         keyName: network.keyPair.keyName,
+                        iamInstanceProfile: network.instanceProfile?.name,
                         associatePublicIpAddress: true,
                         rootBlockDevice: rootVolume,
                         metadataOptions,

@@ -131,3 +131,49 @@ function awsApiLoadBalancer(cfg: StackConfig, layer: NodeLayer, pools: AwsPool[]
         resources: [nlb, group, listener, ...attachments],
     };
 }
+
+/** Node ports the ingress controller listens on when a load balancer outside the cluster feeds it. */
+export const INGRESS_NODE_PORTS = { http: 30080, https: 30443 } as const;
+
+/**
+ * AWS ingress: a network load balancer forwarding 80/443 from anywhere to the ingress
+ * controller's node ports on every worker (instances and auto scaling groups), in its own
+ * security group; the nodes admit the node ports from that group only.
+ */
+export function createAwsIngressLoadBalancer(cfg: StackConfig, layer: NodeLayer): aws.lb.LoadBalancer {
+    const name = `${cfg.clusterName}-ingress`;
+    const network = layer.aws!;
+    const parent = { parent: network };
+    const sg = new aws.ec2.SecurityGroup(
+        name,
+        {
+            vpcId: network.vpcId,
+            description: `Ingress load balancer of ${cfg.clusterName}`,
+            ingress: [80, 443].map((port) => ({ protocol: "tcp", fromPort: port, toPort: port, cidrBlocks: ["0.0.0.0/0"], description: `http(s) from anywhere` })),
+            egress: [{ protocol: "tcp", fromPort: INGRESS_NODE_PORTS.http, toPort: INGRESS_NODE_PORTS.https, securityGroups: [network.securityGroup.id], description: "to the ingress node ports" }],
+            tags: { ...network.tags, Name: name },
+        },
+        parent,
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+        `${name}-nodeports`,
+        { securityGroupId: network.securityGroup.id, referencedSecurityGroupId: sg.id, ipProtocol: "tcp", fromPort: INGRESS_NODE_PORTS.http, toPort: INGRESS_NODE_PORTS.https, description: "ingress node ports from the ingress load balancer" },
+        parent,
+    );
+    const nlb = new aws.lb.LoadBalancer(name, { namePrefix: "ing-", loadBalancerType: "network", internal: false, subnets: network.subnetIds, securityGroups: [sg.id], tags: { ...network.tags, Name: name } }, parent);
+    const workers = layer.pools.filter((p): p is AwsPool => p instanceof AwsPool && p.nodes.every((n) => n.role === "worker"));
+    for (const [portName, port] of [["http", 80], ["https", 443]] as const) {
+        const group = new aws.lb.TargetGroup(
+            `${name}-${portName}`,
+            { namePrefix: "ing-", port: INGRESS_NODE_PORTS[portName], protocol: "TCP", targetType: "instance", vpcId: network.vpcId, preserveClientIp: "false", tags: network.tags },
+            parent,
+        );
+        new aws.lb.Listener(`${name}-${portName}`, { loadBalancerArn: nlb.arn, port, protocol: "TCP", defaultActions: [{ type: "forward", targetGroupArn: group.arn }], tags: network.tags }, parent);
+        for (const pool of workers) {
+            pool.instances.forEach((instance, i) => new aws.lb.TargetGroupAttachment(`${name}-${portName}-${pool.nodes[i].name}`, { targetGroupArn: group.arn, targetId: instance.id, port: INGRESS_NODE_PORTS[portName] }, parent));
+            if (pool.autoscalingGroup)
+                new aws.autoscaling.Attachment(`${name}-${portName}-${pool.poolName}`, { autoscalingGroupName: pool.autoscalingGroup.name, lbTargetGroupArn: group.arn }, parent);
+        }
+    }
+    return nlb;
+}

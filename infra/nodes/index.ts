@@ -4,7 +4,7 @@
  * a pool of that provider exists.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
+import { platformChoices, type StackConfig } from "../config";
 import { nodeAccess } from "./access";
 import { AwsNetwork, AwsPool } from "./aws";
 import { HetznerNetwork, HetznerPool } from "./hetzner";
@@ -39,7 +39,7 @@ export function createNodes(cfg: StackConfig, opts: NodeLayerOptions = {}): Node
             ? new HetznerNetwork(`${cfg.clusterName}-hetzner`, { ...base, ...admin, ...cfg.hetzner, location: firstHetzner.location })
             : undefined;
     const aws = cfg.pools.some((p) => p.provider === "aws")
-        ? new AwsNetwork(`${cfg.clusterName}-aws`, { ...base, ...admin, ...cfg.aws })
+        ? new AwsNetwork(`${cfg.clusterName}-aws`, { ...base, ...admin, ...cfg.aws, ebsCsi: platformChoices(cfg).cloudIntegration === "aws" })
         : undefined;
 
     const pools = cfg.pools.map((pool) => {

@@ -56,7 +56,7 @@ describe("kubeadm bootstrap graph (3 control planes + 3 workers on Hetzner)", as
     it("installs Calico after init, through the cluster's provider", () => {
         const chart = get("acme-dev-calico");
         assert.equal(chart.type, "kubernetes:helm.sh/v4:Chart");
-        const ns = get("acme-dev-tigera-operator");
+        const ns = get("acme-dev-calico-ns");
         assert.ok(ns.dependsOn.includes(get("acme-dev-cp-1-init").urn));
         assert.ok(chart.dependsOn.includes(ns.urn));
         assert.equal(chart.inputs.chart, "tigera-operator");
@@ -143,12 +143,12 @@ describe("API endpoints", () => {
             }),
             "awsha",
         );
-        const nlb = ofType("aws:lb/loadBalancer:LoadBalancer");
+        const nlb = ofType("aws:lb/loadBalancer:LoadBalancer").filter((r) => r.name === "infra-awsha-api");
         assert.equal(nlb.length, 1);
         assert.equal(nlb[0].inputs.loadBalancerType, "network");
-        const tg = ofType("aws:lb/targetGroup:TargetGroup")[0];
+        const tg = ofType("aws:lb/targetGroup:TargetGroup").find((r) => r.name === "infra-awsha-api-6443")!;
         assert.deepEqual([tg.inputs.port, tg.inputs.protocol, tg.inputs.preserveClientIp], [6443, "TCP", "false"]);
-        assert.equal(ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment").length, 3);
+        assert.equal(ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment").filter((r) => r.name.startsWith("infra-awsha-api-")).length, 3);
         assert.match(String((plan.outputs.join as { endpoint: string }).endpoint), /\.elb\.eu-central-1\.amazonaws\.com:6443$/);
     });
 });

@@ -124,7 +124,7 @@ describe("AWS pools", async () => {
     });
 
     it("builds one security group from the port table", () => {
-        const sgs = ofType("aws:ec2/securityGroup:SecurityGroup");
+        const sgs = ofType("aws:ec2/securityGroup:SecurityGroup").filter((r) => r.name === "infra-aw-aws-nodes");
         assert.equal(sgs.length, 1);
         const ingress = sgs[0].inputs.ingress as { fromPort: number; self?: boolean; cidrBlocks?: string[] }[];
         assert.deepEqual(ingress.find((r) => r.fromPort === 2379), { protocol: "tcp", fromPort: 2379, toPort: 2380, self: true, description: "etcd between nodes" });

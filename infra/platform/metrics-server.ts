@@ -1,0 +1,61 @@
+/**
+ * metrics-server from its official chart. On clusters this program bootstraps the kubelets ask
+ * for serving certificates signed by the cluster CA (serverTLSBootstrap) and kubelet-csr-approver
+ * approves exactly those of our nodes, so metrics-server verifies kubelet certificates: no
+ * `--kubelet-insecure-tls` (only for apps-only dev stacks on a laptop cluster).
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { installChart } from "./helm";
+import { CHARTS } from "./versions";
+
+export interface MetricsServerArgs {
+    readonly provider: k8s.Provider;
+    readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+    /** Skip kubelet certificate checks (laptop clusters only). */
+    readonly kubeletInsecureTls: boolean;
+    /** Node names whose serving certificates may be approved, as one regular expression. */
+    readonly nodeNameRegex?: string;
+    /** Networks node addresses may come from. */
+    readonly nodeNetworks?: string[];
+}
+
+export interface MetricsServerValues {
+    args: string[];
+    resources: { requests: { cpu: string; memory: string }; limits: { memory: string } };
+}
+
+export interface CsrApproverValues {
+    providerRegex: string;
+    providerIpPrefixes: string[];
+    bypassDnsResolution: boolean;
+    maxExpirationSeconds: number;
+}
+
+export function metricsServerValues(insecure: boolean): MetricsServerValues {
+    return {
+        // The chart's default arguments already prefer InternalIP (the node IP) for kubelets.
+        args: insecure ? ["--kubelet-insecure-tls"] : [],
+        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+    };
+}
+
+export class MetricsServer extends pulumi.ComponentResource {
+    readonly chart: k8s.helm.v4.Chart;
+
+    constructor(name: string, args: MetricsServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("infra:platform:MetricsServer", name, {}, opts);
+        const deps = [...args.dependsOn];
+        if (!args.kubeletInsecureTls) {
+            if (!args.nodeNameRegex || !args.nodeNetworks?.length) throw new Error("verified kubelet certificates need the node names and networks to approve");
+            const values: CsrApproverValues = { providerRegex: args.nodeNameRegex, providerIpPrefixes: args.nodeNetworks, bypassDnsResolution: true, maxExpirationSeconds: 31622400 };
+            deps.push(installChart(`${name}-csr-approver`, { ref: CHARTS.kubeletCsrApprover, namespace: "kube-system", createNamespace: false, podSecurity: "restricted", values, provider: args.provider, dependsOn: args.dependsOn }, this));
+        }
+        this.chart = installChart(
+            `${name}-chart`,
+            { ref: CHARTS.metricsServer, namespace: "kube-system", createNamespace: false, podSecurity: "restricted", values: metricsServerValues(args.kubeletInsecureTls), provider: args.provider, dependsOn: deps },
+            this,
+        );
+        this.registerOutputs({});
+    }
+}

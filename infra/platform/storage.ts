@@ -1,0 +1,82 @@
+/**
+ * Volumes: the provisioner (a cloud CSI driver, an NFS export as in seed 001, or local-path on a
+ * single node) and the platform's StorageClasses, exactly one of them the default. Databases use
+ * a class whose volumes outlive their claims (reclaimPolicy Retain) in prod.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Provisioner } from "../config";
+import { installChart, namespace } from "./helm";
+import { CHARTS, LOCAL_PATH_MANIFEST } from "./versions";
+
+export interface ClassSpec {
+    readonly name: string;
+    readonly reclaimPolicy: "Delete" | "Retain";
+    readonly default: boolean;
+}
+
+export interface StorageArgs {
+    readonly provider: k8s.Provider;
+    readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+    readonly provisioner: Exclude<Provisioner, "none">;
+    readonly classes: readonly ClassSpec[];
+    readonly nfs?: { readonly server: string; readonly path: string };
+}
+
+export const NFS_PROVISIONER_NAME = "infra.local/nfs";
+
+/** The CSI or external provisioner name, and the class parameters, per provisioner. */
+export const PROVISIONERS: Record<Exclude<Provisioner, "none">, { name: string; parameters: Record<string, string>; bindingMode: string; expansion: boolean }> = {
+    "hcloud-csi": { name: "csi.hetzner.cloud", parameters: {}, bindingMode: "WaitForFirstConsumer", expansion: true },
+    "ebs-csi": { name: "ebs.csi.aws.com", parameters: { type: "gp3", encrypted: "true" }, bindingMode: "WaitForFirstConsumer", expansion: true },
+    nfs: { name: NFS_PROVISIONER_NAME, parameters: { archiveOnDelete: "true" }, bindingMode: "Immediate", expansion: false },
+    "local-path": { name: "rancher.io/local-path", parameters: {}, bindingMode: "WaitForFirstConsumer", expansion: false },
+};
+
+export interface NfsProvisionerValues {
+    nfs: { server: string; path: string };
+    storageClass: { create: boolean; provisionerName: string };
+    resources: { requests: { cpu: string; memory: string }; limits: { memory: string } };
+}
+
+export class Storage extends pulumi.ComponentResource {
+    readonly classes: k8s.storage.v1.StorageClass[];
+
+    constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("infra:platform:Storage", name, {}, opts);
+        const deps = [...args.dependsOn];
+        if (args.provisioner === "nfs") {
+            const values: NfsProvisionerValues = {
+                nfs: args.nfs!,
+                storageClass: { create: false, provisionerName: NFS_PROVISIONER_NAME },
+                resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+            };
+            deps.push(installChart(`${name}-nfs`, { ref: CHARTS.nfsProvisioner, namespace: "nfs-provisioner", podSecurity: "privileged", values, provider: args.provider, dependsOn: args.dependsOn }, this));
+        }
+        if (args.provisioner === "local-path") {
+            const ns = namespace(`${name}-local-path-ns`, "local-path-storage", "privileged", { provider: args.provider, parent: this, dependsOn: args.dependsOn });
+            deps.push(new k8s.yaml.v2.ConfigFile(`${name}-local-path`, { file: LOCAL_PATH_MANIFEST }, { provider: args.provider, parent: this, dependsOn: [ns] }));
+        }
+        const p = PROVISIONERS[args.provisioner];
+        this.classes = args.classes.map(
+            (c) =>
+                new k8s.storage.v1.StorageClass(
+                    `${name}-${c.name}`,
+                    {
+                        metadata: {
+                            name: c.name,
+                            annotations: { "storageclass.kubernetes.io/is-default-class": String(c.default) },
+                            labels: { "app.kubernetes.io/managed-by": "pulumi" },
+                        },
+                        provisioner: p.name,
+                        reclaimPolicy: c.reclaimPolicy,
+                        volumeBindingMode: p.bindingMode,
+                        allowVolumeExpansion: p.expansion,
+                        parameters: p.parameters,
+                    },
+                    { provider: args.provider, parent: this, dependsOn: deps },
+                ),
+        );
+        this.registerOutputs({});
+    }
+}
