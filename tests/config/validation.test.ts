@@ -216,6 +216,45 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         expected: ["infra:platform.certManager.email: is required for the letsencrypt-prod issuer (Let's Encrypt account e-mail)"],
     },
     {
+        name: "an NFS provisioner without server and path",
+        config: withConfig((c) => (c["infra:platform"].storage = { provisioner: "nfs" })),
+        expected: ["infra:platform.storage.nfs: is required for the nfs provisioner: the server and exported path (e.g. { server: 192.168.18.10, path: /srv/k8s })"],
+    },
+    {
+        name: "a cloud integration that matches no pool's provider",
+        config: withConfig((c) => (c["infra:platform"].cloudIntegration = "aws")),
+        expected: ["infra:platform.cloudIntegration: aws does not match the nodes (hetzner): its cloud controller only knows aws machines, so every pool must be on aws"],
+    },
+    {
+        name: "a cloud integration on a cluster spanning sites",
+        config: withConfig((c) => {
+            c["infra:platform"].cloudIntegration = "hetzner";
+            c["infra:pools"].push({ name: "dmz", provider: "vmware", role: "worker", nodes: [{ name: "w1", address: "192.168.18.202", user: "ubuntu" }] });
+        }),
+        expected: ["infra:platform.cloudIntegration: hetzner does not match the nodes (hetzner, onprem): its cloud controller only knows hetzner machines, so every pool must be on hetzner"],
+    },
+    {
+        name: "two default storage classes",
+        config: withConfig(
+            (c) =>
+                (c["infra:platform"].storage = {
+                    classes: [
+                        { name: "fast", default: true },
+                        { name: "slow", default: true, reclaimPolicy: "Retain" },
+                    ],
+                }),
+        ),
+        expected: ["infra:platform.storage.classes: exactly one class must be the default, found 2 (fast, slow)"],
+    },
+    {
+        name: "a load-balancer exposure without a cloud integration",
+        config: withConfig((c) => {
+            c["infra:platform"].cloudIntegration = "none";
+            c["infra:platform"].ingress = { exposure: "loadBalancer" };
+        }),
+        expected: ["infra:platform.ingress.exposure: loadBalancer needs a cloud integration (hetzner or aws); on-prem use nodePort or hostNetwork"],
+    },
+    {
         name: "a burst stack with a control-plane pool and no base stack",
         config: withConfig((c) => (c["infra:mode"] = "burst")),
         expected: [

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { innerScript } from "../../infra/bootstrap/remote";
-import type { PlannedLookup, PlannedResource, PlanResult } from "./engine";
+import { type PlannedLookup, type PlannedResource, type PlanResult, SECRET } from "./engine";
 
 /** The resource tree, like `pulumi preview`: type and name, children indented under parents. */
 export function renderTree(resources: readonly PlannedResource[]): string {
@@ -48,15 +48,29 @@ export function renderOutputs(outputs: Record<string, unknown>): string {
 
 const HELM_OR_YAML = /^kubernetes:(helm\.sh|yaml|kustomize)\//;
 
+/**
+ * A Secret's data is secret as a whole in the recorded inputs; in the manifest each key is kept
+ * and each value is "[secret]", so the object keeps its shape (and validates).
+ */
+function secretShaped(r: PlannedResource, plain?: Record<string, unknown>): Record<string, unknown> {
+    if (r.inputs.kind !== "Secret" || !plain) return r.inputs;
+    const out = { ...r.inputs };
+    for (const field of ["data", "stringData"]) {
+        const keys = plain[field];
+        if (out[field] === SECRET && keys && typeof keys === "object") out[field] = Object.fromEntries(Object.keys(keys).map((k) => [k, SECRET]));
+    }
+    return out;
+}
+
 /** Kubernetes objects the program declares directly (not rendered by a chart). */
-export function manifestsOf(resources: readonly PlannedResource[]): { file: string; object: Record<string, unknown> }[] {
+export function manifestsOf(resources: readonly PlannedResource[], plainInputs?: ReadonlyMap<string, Record<string, unknown>>): { file: string; object: Record<string, unknown> }[] {
     const out: { file: string; object: Record<string, unknown> }[] = [];
     for (const r of resources) {
         if (!r.type.startsWith("kubernetes:") || HELM_OR_YAML.test(r.type) || r.type.startsWith("pulumi:providers:")) continue;
         const { kind, apiVersion, metadata } = r.inputs as { kind?: string; apiVersion?: string; metadata?: { name?: string; namespace?: string } };
         if (!kind || !apiVersion) continue;
         const ns = metadata?.namespace ? `${metadata.namespace}-` : "";
-        out.push({ file: safeName(`${kind}-${ns}${metadata?.name ?? r.name}`) + ".yaml", object: r.inputs });
+        out.push({ file: safeName(`${kind}-${ns}${metadata?.name ?? r.name}`) + ".yaml", object: secretShaped(r, plainInputs?.get(r.urn)) });
     }
     return out;
 }
@@ -89,6 +103,6 @@ export function writePlan(dir: string, plan: PlanResult): void {
     fs.writeFileSync(path.join(dir, "resources.json"), JSON.stringify(plan.resources, null, 2) + "\n");
     fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(plan.outputs, null, 2) + "\n");
     fs.writeFileSync(path.join(dir, "lookups.json"), JSON.stringify(plan.lookups, null, 2) + "\n");
-    for (const m of manifestsOf(plan.resources)) fs.writeFileSync(path.join(dir, "manifests", m.file), YAML.stringify(m.object));
+    for (const m of manifestsOf(plan.resources, plan.plainInputs)) fs.writeFileSync(path.join(dir, "manifests", m.file), YAML.stringify(m.object));
     for (const s of scriptsOf(plan.resources)) fs.writeFileSync(path.join(dir, "scripts", s.file), s.script, { mode: 0o755 });
 }
