@@ -2,6 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type { ClusterHandle } from "../infra/bootstrap/types";
 import type { StackConfig } from "../infra/config";
+import { createApps } from "./apps";
 import { createPlatform } from "./platform";
 
 export function existingCluster(cfg: StackConfig): ClusterHandle {
@@ -15,5 +16,6 @@ export function existingCluster(cfg: StackConfig): ClusterHandle {
 export async function appsOnlyStack(cfg: StackConfig): Promise<Record<string, unknown>> {
     const cluster = existingCluster(cfg);
     const platform = createPlatform(cfg, cluster.provider, []);
-    return { clusterName: cfg.clusterName, environment: cfg.environment, mode: cfg.mode, certificateIssuer: platform.issuer };
+    const app = createApps(cfg, cluster.provider, platform);
+    return { clusterName: cfg.clusterName, environment: cfg.environment, mode: cfg.mode, certificateIssuer: platform.issuer, ...(app ? { appUrl: app.url } : {}) };
 }

@@ -4,6 +4,7 @@ import { KubeadmCluster } from "../infra/bootstrap";
 import { platformChoices, type StackConfig } from "../infra/config";
 import { createNodes } from "../infra/nodes";
 import { createApiEndpoint, createAwsIngressLoadBalancer } from "../infra/nodes/endpoint";
+import { createApps } from "./apps";
 import { createPlatform } from "./platform";
 
 export async function clusterStack(cfg: StackConfig): Promise<Record<string, unknown>> {
@@ -21,13 +22,15 @@ export async function clusterStack(cfg: StackConfig): Promise<Record<string, unk
         kubelet: { cloudProviderExternal: choices.cloudIntegration === "hetzner", serverTlsBootstrap: !choices.kubeletInsecureTls },
     });
     const platform = createPlatform(cfg, cluster.provider, [cluster.ready], layer);
+    const app = createApps(cfg, cluster.provider, platform);
     return {
         clusterName: cfg.clusterName,
         environment: cfg.environment,
         mode: cfg.mode,
         apiEndpoint: cluster.endpoint,
         certificateIssuer: platform.issuer,
-        ingressAddress: ingressLoadBalancer?.dnsName,
+        ...(app ? { appUrl: app.url } : {}),
+        ...(ingressLoadBalancer ? { ingressAddress: ingressLoadBalancer.dnsName } : {}),
         kubeconfig: cluster.kubeconfig,
         nodes: layer.nodes.map((n) => ({ name: n.name, role: n.role, provider: n.provider, pool: n.pool, publicAddress: n.publicAddress, privateAddress: n.privateAddress })),
         // What a burst stack needs to join this cluster (see stacks/burst.ts); secrets stay secret.

@@ -287,15 +287,84 @@ const platform = strict({
     storage: storage.default(storage.parse({})),
 });
 
+/** Five cron fields: numbers, ranges, lists, steps, `*` (and month/day names). */
+const CRON_FIELD = "(\\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\\/[0-9]+)?(,(\\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\\/[0-9]+)?)*";
+const CRON = new RegExp(`^${CRON_FIELD}( ${CRON_FIELD}){4}$`);
+
 const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const image = () => z.string().regex(IMAGE_REF, { error: "must be a container image reference such as registry.example.com/team/app:1.2.3" });
 
-const workload = (port: number, replicas: number) =>
-    strict({
-        image: image().describe("Container image, with a tag or digest."),
-        replicas: z.number().int().min(0).max(100).default(replicas).describe(`Replicas. Defaults to ${replicas}.`),
-        port: z.number().int().min(1).max(65535).default(port).describe(`Container port. Defaults to ${port}.`),
-    });
+const QUANTITY_CPU = /^([0-9]+m|[0-9]+(\.[0-9]+)?)$/;
+const QUANTITY_MEM = /^[0-9]+(Ki|Mi|Gi|Ti)$/;
+
+const resources = strict({
+    cpuRequest: z.string().regex(QUANTITY_CPU, { error: "must be a CPU quantity such as 250m or 1" }).optional().describe("CPU request, e.g. `250m`. Required for autoscaling."),
+    memoryRequest: z.string().regex(QUANTITY_MEM, { error: "must be a memory quantity such as 256Mi" }).default("256Mi").describe("Memory request. Defaults to 256Mi."),
+    memoryLimit: z.string().regex(QUANTITY_MEM, { error: "must be a memory quantity such as 512Mi" }).default("512Mi").describe("Memory limit. Defaults to 512Mi."),
+    cpuLimit: z.string().regex(QUANTITY_CPU, { error: "must be a CPU quantity such as 1" }).default("1").describe("CPU limit. Defaults to 1."),
+});
+
+const hpa = strict({
+    minReplicas: z.number().int().min(1).describe("Fewest replicas."),
+    maxReplicas: z.number().int().min(1).max(100).describe("Most replicas."),
+    cpuPercent: z.number().int().min(10).max(100).default(70).describe("Target CPU use, percent of the request. Defaults to 70."),
+});
+
+const workloadFields = (port: number, replicas: number) => ({
+    image: image().describe("Container image, with a tag or digest (`latest` and untagged images are rejected in prod)."),
+    replicas: z.number().int().min(0).max(100).default(replicas).describe(`Replicas (the minimum when autoscaling). Defaults to ${replicas}.`),
+    port: z.number().int().min(1).max(65535).default(port).describe(`Container port. Defaults to ${port}.`),
+    healthPath: z.string().regex(/^\/[^\s]*$/, { error: "must be an absolute URL path such as /healthz" }).default("/").describe("Path of the readiness and liveness probes. Defaults to `/`."),
+    resources: resources.default(resources.parse({})).describe("Requests and limits."),
+    autoscaling: hpa.optional().describe("A HorizontalPodAutoscaler on CPU (needs `resources.cpuRequest`)."),
+    minAvailable: z.number().int().min(0).optional().describe("PodDisruptionBudget: pods kept during voluntary disruptions (drains). Defaults to replicas - 1, none with one replica."),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "environment variable names are letters, digits and _" }), z.string()).default({}).describe("Plain environment variables (never secrets: those come from Secrets)."),
+});
+
+const webWorkload = strict({
+    name: dnsLabel("the workload name", 40).describe("Workload name."),
+    ...workloadFields(8080, 1),
+    service: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP").describe("Service type. Defaults to ClusterIP."),
+    nodePort: z.number().int().min(30000).max(32767).optional().describe("Fixed node port with service NodePort."),
+    ingressPath: z.string().regex(/^\/[^\s]*$/, { error: "must be an absolute URL path such as /shop" }).optional().describe("Route this path of the app's host to the workload."),
+});
+
+const backend = strict({
+    ...workloadFields(8000, 2),
+    healthPath: z.string().regex(/^\/[^\s]*$/, { error: "must be an absolute URL path such as /healthz" }).default("/healthz").describe("Probe path. Defaults to `/healthz`."),
+    command: z.array(z.string()).min(1).default(["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "config.wsgi"]).describe("Container command. Defaults to gunicorn on 8000 (`config.wsgi`)."),
+    paths: z.array(z.string().regex(/^\/[^\s]*$/, { error: "must be an absolute URL path such as /api" })).min(1).default(["/api", "/admin", "/static"]).describe("Paths of the host routed to the backend. Defaults to /api, /admin, /static."),
+    staticRoot: z.string().regex(/^\/[^\s]*$/, { error: "must be an absolute path" }).default("/app/staticfiles").describe("Django STATIC_ROOT: collectstatic fills it at start (serve it with WhiteNoise). Defaults to /app/staticfiles."),
+});
+
+const frontend = strict({
+    ...workloadFields(8080, 1),
+    apiBaseUrl: z.string().regex(/^(https?:\/\/[^\s]+|\/[^\s]*)$/, { error: "must be a URL or an absolute path such as /api" }).default("/api").describe("API base URL the Angular app reads at run time. Defaults to /api."),
+    configPath: z.string().regex(/^\/[^\s]+\.json$/, { error: "must be the absolute path of a .json file" }).default("/usr/share/nginx/html/assets/config.json").describe("Where the runtime config file is mounted. Defaults to /usr/share/nginx/html/assets/config.json."),
+});
+
+const database = strict({
+    engine: z.enum(["mariadb", "percona"]).default("mariadb").describe("`mariadb` (one StatefulSet) or `percona` (XtraDB cluster). Defaults to mariadb."),
+    storageGi: z.number().int().min(1).max(16384).default(20).describe("Volume size in GiB per member. Defaults to 20."),
+    members: z.number().int().min(1).max(9).default(3).describe("Percona cluster members, odd. Defaults to 3."),
+    name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, { error: "must be a database name (a-z, 0-9, _)" }).default("app").describe("Database of the app. Defaults to app."),
+    user: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, { error: "must be a user name (a-z, 0-9, _)" }).default("app").describe("Database user of the app. Defaults to app."),
+    initSql: z.string().optional().describe("SQL run once when the database is first created (mariadb)."),
+    resources: resources.default({ cpuRequest: "250m", memoryRequest: "512Mi", memoryLimit: "1Gi", cpuLimit: "2" }).describe("Requests and limits of each member."),
+});
+
+const backups = strict({
+    schedule: z
+        .string()
+        .regex(CRON, { error: "must be a cron schedule of five fields, e.g. `0 3 * * *` (minute hour day-of-month month day-of-week)" })
+        .default("0 3 * * *")
+        .describe("When the dump runs (cron, cluster time zone UTC). Defaults to 03:00 daily."),
+    retentionDays: z.number().int().min(1).max(3650).default(14).describe("Dumps older than this are deleted. Defaults to 14."),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be an S3 bucket name" }).describe("Bucket the dumps go to."),
+    endpoint: z.url({ error: "must be an https URL such as https://fsn1.your-objectstorage.com" }).optional().describe("S3-compatible endpoint (e.g. Hetzner Object Storage). Defaults to AWS S3."),
+    region: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a region name" }).default("eu-central-1").describe("Bucket region. Defaults to eu-central-1."),
+    createBucket: z.boolean().default(false).describe("Create the bucket on AWS (versioned, encrypted, private) with this stack. Defaults to false."),
+});
 
 const apps = strict({
     namespace: dnsLabel("the namespace").default("apps").describe("Namespace of the application. Defaults to `apps`."),
@@ -306,15 +375,12 @@ const apps = strict({
     })
         .optional()
         .describe("Private registry; its password is the secret `infra:registryPassword`."),
-    backend: workload(8000, 2).optional().describe("Django backend (gunicorn)."),
-    frontend: workload(80, 1).optional().describe("Angular frontend (nginx)."),
-    database: strict({
-        engine: z.enum(["mariadb", "percona"]).default("mariadb").describe("`mariadb` (one StatefulSet) or `percona` (XtraDB cluster). Defaults to mariadb."),
-        storageGi: z.number().int().min(1).max(16384).default(20).describe("Volume size in GiB per member. Defaults to 20."),
-        members: z.number().int().min(1).max(9).default(3).describe("Percona cluster members, odd. Defaults to 3."),
-    })
-        .optional()
-        .describe("The application's database."),
+    backend: backend.optional().describe("Django backend (gunicorn)."),
+    frontend: frontend.optional().describe("Angular frontend (nginx; a non-root image such as nginx-unprivileged on 8080)."),
+    workloads: z.array(webWorkload).default([]).describe("Further web workloads (any image), e.g. seed 003's 3 replicas behind a load-balanced Service."),
+    database: database.optional().describe("The application's database."),
+    backups: backups.optional().describe("Scheduled database dumps to S3-compatible storage; keys are the secrets `infra:backupAccessKeyId` and `infra:backupSecretAccessKey`."),
+    tolerateBurst: z.boolean().default(false).describe("Let the app's pods run on burst workers (which carry a NoSchedule taint). Defaults to false."),
 });
 
 const burst = strict({
@@ -356,6 +422,8 @@ export const settingsSchema = strict({
 export const SECRET_KEYS = {
     sshPrivateKey: "Private SSH key (PEM/OpenSSH) for every node. Required when the stack has nodes.",
     registryPassword: "Password or token of `apps.registry`. Required with `apps.registry`.",
+    backupAccessKeyId: "Access key id for `apps.backups`. Required with backups.",
+    backupSecretAccessKey: "Secret access key for `apps.backups`. Required with backups.",
     kubeconfig: "kubeconfig of an existing cluster (apps-only). Defaults to the ambient ~/.kube/config.",
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;

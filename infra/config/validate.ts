@@ -205,15 +205,17 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
     };
     if (hasNodes) needSecret("sshPrivateKey", "when the stack has nodes");
     if (s.apps?.registry) needSecret("registryPassword", "with apps.registry");
+    if (s.apps?.backups) {
+        needSecret("backupAccessKeyId", "with apps.backups");
+        needSecret("backupSecretAccessKey", "with apps.backups");
+    }
 
     // Add-ons.
     if (s.mode !== "burst") platformProblems(s, add);
     const cm = s.platform.certManager;
     if (cm.enabled && cm.issuer.startsWith("letsencrypt") && !cm.email)
         add(P("platform", "certManager", "email"), `is required for the ${cm.issuer} issuer (Let's Encrypt account e-mail)`);
-    const db = s.apps?.database;
-    if (db?.engine === "percona" && db.members % 2 === 0)
-        add(P("apps", "database", "members"), `must be odd (1, 3, 5...) for Galera quorum, got ${db.members}`);
+    if (s.apps) appsProblems(s, add);
 
     return out;
 }
@@ -252,6 +254,72 @@ function platformProblems(s: Settings, add: (path: string, message: string) => v
                 ? `names no class of platform.storage.classes (${[...names].join(", ")})`
                 : "is required in prod when no class has reclaimPolicy Retain: database volumes must survive their claim",
         );
+}
+
+/** The tag of an image reference (`registry:5000/team/app:1.2` -> `1.2`), if it has one. */
+export function imageTag(ref: string): string | undefined {
+    const name = ref.split("@")[0];
+    const last = name.slice(name.lastIndexOf("/") + 1);
+    return last.includes(":") ? last.slice(last.indexOf(":") + 1) : undefined;
+}
+
+const CRON_RANGES: [string, number, number][] = [
+    ["minute", 0, 59],
+    ["hour", 0, 23],
+    ["day of month", 1, 31],
+    ["month", 1, 12],
+    ["day of week", 0, 7],
+];
+
+/** The numbers of a (syntactically valid) cron schedule outside their field's range. */
+export function cronRangeProblem(schedule: string): string | undefined {
+    const fields = schedule.split(" ");
+    for (let i = 0; i < 5; i++) {
+        const [name, lo, hi] = CRON_RANGES[i];
+        for (const n of fields[i].split(/[,\-/]/).filter((x) => /^\d+$/.test(x)).map(Number)) {
+            if (fields[i].includes(`/${n}`) && !fields[i].startsWith(`${n}`)) continue;
+            if (n < lo || n > hi) return `${name} ${n} is out of range ${lo}-${hi}`;
+        }
+    }
+    return undefined;
+}
+
+function appsProblems(s: Settings, add: (path: string, message: string) => void): void {
+    const apps = s.apps!;
+    const workloads: [string[], { image: string; replicas: number; minAvailable?: number; autoscaling?: { minReplicas: number; maxReplicas: number }; resources: { cpuRequest?: string } }][] = [
+        ...(apps.backend ? [[["apps", "backend"], apps.backend] as [string[], typeof apps.backend]] : []),
+        ...(apps.frontend ? [[["apps", "frontend"], apps.frontend] as [string[], typeof apps.frontend]] : []),
+        ...apps.workloads.map((w, i) => [["apps", "workloads", String(i)], w] as [string[], typeof w]),
+    ];
+    for (const [at, w] of workloads) {
+        const path = (...more: PropertyKey[]) => P(...at.map((x) => (/^\d+$/.test(x) ? Number(x) : x)), ...more);
+        const tag = imageTag(w.image);
+        const pinned = w.image.includes("@sha256:") || (tag !== undefined && tag !== "latest");
+        if (s.environment === "prod" && !pinned) add(path("image"), `${w.image} has no version: in prod an image needs a tag other than latest, or a digest`);
+        const floor = w.autoscaling?.minReplicas ?? w.replicas;
+        if (w.minAvailable !== undefined && w.minAvailable >= floor)
+            add(path("minAvailable"), `${w.minAvailable} leaves no pod to evict with ${floor} replica(s): drains could never finish; use at most ${Math.max(0, floor - 1)}`);
+        if (w.autoscaling) {
+            if (!w.resources.cpuRequest) add(path("resources", "cpuRequest"), "is required with autoscaling: the autoscaler scales on CPU use relative to the request");
+            if (w.autoscaling.minReplicas > w.autoscaling.maxReplicas)
+                add(path("autoscaling", "minReplicas"), `must not exceed maxReplicas (${w.autoscaling.minReplicas} > ${w.autoscaling.maxReplicas})`);
+        }
+    }
+    const names = new Set(["backend", "frontend", "database"]);
+    apps.workloads.forEach((w, i) => {
+        if (names.has(w.name)) add(P("apps", "workloads", i, "name"), `"${w.name}" is taken (backend, frontend, database and each workload need distinct names)`);
+        names.add(w.name);
+        if (w.nodePort !== undefined && w.service !== "NodePort") add(P("apps", "workloads", i, "nodePort"), "is only allowed with service NodePort");
+    });
+    const db = apps.database;
+    if (db?.engine === "percona" && db.members % 2 === 0)
+        add(P("apps", "database", "members"), `must be odd (1, 3, 5...) for Galera quorum, got ${db.members}`);
+    if (db?.engine === "percona" && db.initSql) add(P("apps", "database", "initSql"), "is only supported with engine mariadb");
+    if (apps.backups) {
+        const problem = cronRangeProblem(apps.backups.schedule);
+        if (problem) add(P("apps", "backups", "schedule"), `${problem} (cron: minute hour day-of-month month day-of-week)`);
+        if (!db) add(P("apps", "backups"), "needs apps.database: there is nothing to back up");
+    }
 }
 
 export const SECRET_KEY_NAMES = Object.keys(SECRET_KEYS) as SecretKey[];

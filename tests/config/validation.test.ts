@@ -42,7 +42,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         name: "unknown top-level key",
         config: withConfig((c) => (c["infra:pool"] = [])),
         expected: [
-            "infra:pool: unknown key; allowed keys: environment, mode, clusterName, kubernetes, ssh, pools, hetzner, aws, platform, apps, burst, existingCluster, sshPrivateKey, registryPassword, kubeconfig",
+            "infra:pool: unknown key; allowed keys: environment, mode, clusterName, kubernetes, ssh, pools, hetzner, aws, platform, apps, burst, existingCluster, sshPrivateKey, registryPassword, backupAccessKeyId, backupSecretAccessKey, kubeconfig",
         ],
     },
     {
@@ -74,7 +74,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         name: "a plain setting holding an encrypted value",
         config: withConfig((c) => (c["infra:clusterName"] = { secure: "v1:x" })),
         expected: [
-            "infra:clusterName: holds an encrypted value, but it is not a secret setting; secrets have their own keys (infra:sshPrivateKey, infra:registryPassword, infra:kubeconfig)",
+            "infra:clusterName: holds an encrypted value, but it is not a secret setting; secrets have their own keys (infra:sshPrivateKey, infra:registryPassword, infra:backupAccessKeyId, infra:backupSecretAccessKey, infra:kubeconfig)",
         ],
     },
     {

@@ -1,0 +1,44 @@
+/**
+ * The Angular frontend: the user's nginx image, with the API base URL passed at run time as a
+ * mounted JSON file (one image for every environment).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { labels } from "./labels";
+import { WebWorkload, type WebWorkloadArgs } from "./workload";
+
+export interface AngularArgs extends Omit<WebWorkloadArgs, "name" | "component"> {
+    readonly apiBaseUrl: string;
+    readonly configPath: string;
+}
+
+export function frontendConfig(apiBaseUrl: string): string {
+    return `${JSON.stringify({ apiBaseUrl }, null, 2)}\n`;
+}
+
+export class AngularFrontend extends pulumi.ComponentResource {
+    readonly workload: WebWorkload;
+
+    constructor(name: string, a: AngularArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("infra:apps:AngularFrontend", name, {}, opts);
+        const file = a.configPath.slice(a.configPath.lastIndexOf("/") + 1);
+        const config = new k8s.core.v1.ConfigMap(
+            `${name}-config`,
+            { metadata: { name: "frontend-config", namespace: a.namespace, labels: labels(a.id, "frontend", "frontend") }, data: { [file]: frontendConfig(a.apiBaseUrl) } },
+            { provider: a.provider, parent: this, dependsOn: a.dependsOn },
+        );
+        this.workload = new WebWorkload(
+            `${name}-web`,
+            {
+                ...a,
+                name: "frontend",
+                component: "frontend",
+                volumes: [{ name: "config", configMap: { name: "frontend-config" } }],
+                volumeMounts: [{ name: "config", mountPath: a.configPath, subPath: file, readOnly: true }],
+                dependsOn: [config],
+            },
+            { parent: this },
+        );
+        this.registerOutputs({});
+    }
+}
