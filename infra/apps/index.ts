@@ -9,7 +9,7 @@ import type { Settings } from "../config";
 import { AngularFrontend } from "./angular";
 import { DatabaseBackups } from "./backups";
 import { Database, DB_PORT } from "./database";
-import { DjangoBackend } from "./django";
+import { databaseEnv, DjangoBackend } from "./django";
 import { type AppIdentity, DB_CLIENT_LABEL, labels, selector } from "./labels";
 import { WebWorkload } from "./workload";
 
@@ -110,9 +110,18 @@ export class App extends pulumi.ComponentResource {
             for (const path of b.paths) routes.push({ path, service: backend.workload.serviceName, port: b.port });
         }
         for (const w of s.workloads) {
+            const db = w.useDatabase && this.database ? this.database : undefined;
             const workload = new WebWorkload(
                 `${name}-${w.name}`,
-                { ...common, ...w, component: w.name, service: { type: w.service, nodePort: w.nodePort }, dependsOn: [ns] },
+                {
+                    ...common,
+                    ...w,
+                    component: w.name,
+                    service: { type: w.service, nodePort: w.nodePort },
+                    secretEnv: db ? databaseEnv(db.connectionSecret) : [],
+                    extraPodLabels: db ? { [DB_CLIENT_LABEL]: "true" } : {},
+                    dependsOn: [ns, ...(db?.ready ?? [])],
+                },
                 { parent: this },
             );
             if (w.ingressPath) routes.push({ path: w.ingressPath, service: workload.serviceName, port: w.port });

@@ -327,6 +327,7 @@ const webWorkload = strict({
     service: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP").describe("Service type. Defaults to ClusterIP."),
     nodePort: z.number().int().min(30000).max(32767).optional().describe("Fixed node port with service NodePort."),
     ingressPath: z.string().regex(/^\/[^\s]*$/, { error: "must be an absolute URL path such as /shop" }).optional().describe("Route this path of the app's host to the workload."),
+    useDatabase: z.boolean().default(false).describe("Give the workload the database's connection (DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD from its Secret). Defaults to false."),
 });
 
 const backend = strict({

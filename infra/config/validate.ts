@@ -310,6 +310,7 @@ function appsProblems(s: Settings, add: (path: string, message: string) => void)
         if (names.has(w.name)) add(P("apps", "workloads", i, "name"), `"${w.name}" is taken (backend, frontend, database and each workload need distinct names)`);
         names.add(w.name);
         if (w.nodePort !== undefined && w.service !== "NodePort") add(P("apps", "workloads", i, "nodePort"), "is only allowed with service NodePort");
+        if (w.useDatabase && !apps.database) add(P("apps", "workloads", i, "useDatabase"), "needs apps.database");
     });
     const db = apps.database;
     if (db?.engine === "percona" && db.members % 2 === 0)
