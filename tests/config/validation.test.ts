@@ -255,6 +255,63 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         expected: ["infra:platform.ingress.exposure: loadBalancer needs a cloud integration (hetzner or aws); on-prem use nodePort or hostNetwork"],
     },
     {
+        name: "an image without a version in prod",
+        config: withConfig((c) => {
+            c["infra:environment"] = "prod";
+            c["infra:apps"] = { host: "app.example.com", backend: { image: "registry.example.com:5000/team/api" }, frontend: { image: "team/web:latest" } };
+        }),
+        expected: [
+            "infra:apps.backend.image: registry.example.com:5000/team/api has no version: in prod an image needs a tag other than latest, or a digest",
+            "infra:apps.frontend.image: team/web:latest has no version: in prod an image needs a tag other than latest, or a digest",
+        ],
+    },
+    {
+        name: "replicas at or below the disruption budget's minimum",
+        config: withConfig((c) => (c["infra:apps"] = { host: "app.example.com", backend: { image: "team/api:1.0", replicas: 2, minAvailable: 2 } })),
+        expected: ["infra:apps.backend.minAvailable: 2 leaves no pod to evict with 2 replica(s): drains could never finish; use at most 1"],
+    },
+    {
+        name: "an autoscaler without a CPU request",
+        config: withConfig((c) => (c["infra:apps"] = { host: "app.example.com", frontend: { image: "team/web:1.0", autoscaling: { minReplicas: 2, maxReplicas: 5 } } })),
+        expected: ["infra:apps.frontend.resources.cpuRequest: is required with autoscaling: the autoscaler scales on CPU use relative to the request"],
+    },
+    {
+        name: "a Percona cluster with an even member count",
+        config: withConfig((c) => (c["infra:apps"] = { host: "app.example.com", database: { engine: "percona", members: 4 } })),
+        expected: ["infra:apps.database.members: must be odd (1, 3, 5...) for Galera quorum, got 4"],
+    },
+    {
+        name: "a backup schedule that is not cron syntax",
+        config: withConfig((c) => {
+            c["infra:backupAccessKeyId"] = { secure: "v1:a" };
+            c["infra:backupSecretAccessKey"] = { secure: "v1:b" };
+            c["infra:apps"] = { host: "app.example.com", database: {}, backups: { bucket: "acme-backups", schedule: "every night" } };
+        }),
+        expected: ["infra:apps.backups.schedule: must be a cron schedule of five fields, e.g. `0 3 * * *` (minute hour day-of-month month day-of-week)"],
+    },
+    {
+        name: "a backup schedule with a field out of range",
+        config: withConfig((c) => {
+            c["infra:backupAccessKeyId"] = { secure: "v1:a" };
+            c["infra:backupSecretAccessKey"] = { secure: "v1:b" };
+            c["infra:apps"] = { host: "app.example.com", database: {}, backups: { bucket: "acme-backups", schedule: "0 25 * * *" } };
+        }),
+        expected: ["infra:apps.backups.schedule: hour 25 is out of range 0-23 (cron: minute hour day-of-month month day-of-week)"],
+    },
+    {
+        name: "backups without their credentials",
+        config: withConfig((c) => (c["infra:apps"] = { host: "app.example.com", database: {}, backups: { bucket: "acme-backups" } })),
+        expected: [
+            "infra:backupAccessKeyId: is required with apps.backups: pulumi config set --secret infra:backupAccessKeyId ...",
+            "infra:backupSecretAccessKey: is required with apps.backups: pulumi config set --secret infra:backupSecretAccessKey ...",
+        ],
+    },
+    {
+        name: "an ingress host that is not a DNS name",
+        config: withConfig((c) => (c["infra:apps"] = { host: "https://app.example.com/" })),
+        expected: ["infra:apps.host: must be a DNS name such as app.example.com"],
+    },
+    {
         name: "a burst stack with a control-plane pool and no base stack",
         config: withConfig((c) => (c["infra:mode"] = "burst")),
         expected: [
