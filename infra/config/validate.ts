@@ -320,6 +320,8 @@ function appsProblems(s: Settings, add: (path: string, message: string) => void)
         const problem = cronRangeProblem(apps.backups.schedule);
         if (problem) add(P("apps", "backups", "schedule"), `${problem} (cron: minute hour day-of-month month day-of-week)`);
         if (!db) add(P("apps", "backups"), "needs apps.database: there is nothing to back up");
+        if (apps.backups.createBucket && apps.backups.endpoint)
+            add(P("apps", "backups", "createBucket"), "creates an AWS S3 bucket: it cannot be combined with an endpoint (create buckets on other storage yourself)");
     }
 }
 

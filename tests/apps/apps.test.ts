@@ -197,3 +197,16 @@ describe("local: seed 004 (an API and a UI on NodePorts, a database with init SQ
         assert.match((obj("ConfigMap", "database-init").inputs.data as any)["10-init.sql"], /CREATE TABLE IF NOT EXISTS products/);
     });
 });
+
+describe("staging: the backups' bucket on AWS", async () => {
+    const { plan } = await stack("staging");
+    it("is private, encrypted, versioned, expires old versions after the retention, and is protected", () => {
+        const of = (t: string) => plan.resources.find((r) => r.type === t)!;
+        const bucket = of("aws:s3/bucket:Bucket");
+        assert.deepEqual([bucket.inputs.bucket, bucket.protect], ["acme-staging-db-backups", true]);
+        assert.equal(of("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs.restrictPublicBuckets, true);
+        assert.deepEqual((of("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration as any).status, "Enabled");
+        assert.equal((of("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules as any)[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
+        assert.equal((of("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as any)[0].noncurrentVersionExpiration.noncurrentDays, 7);
+    });
+});
