@@ -9,13 +9,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ApiEndpoint } from "../nodes/endpoint";
-import { shq } from "../shell";
 import type { ClusterNode } from "../nodes/types";
 import { installCalico } from "./cni";
-import { renderInitConfig, renderJoinConfig } from "./kubeadm-config";
+import { renderInitConfig } from "./kubeadm-config";
 import { renderKubeconfig } from "./kubeconfig";
 import { createPki, type ClusterPki, sharedPkiFiles } from "./pki";
-import { asRoot, type BundleFile, composeScript, renderBundle, SCRIPTS } from "./remote";
+import { type BundleFile, composeScript, renderBundle, SCRIPTS } from "./remote";
+import { drainGuard, joinNode, nodeLabels, prepareNode, rootScript } from "./steps";
 import type { ClusterHandle, JoinMaterial } from "./types";
 
 export * from "./types";
@@ -49,10 +49,7 @@ export interface KubeadmClusterArgs {
     readonly kubernetes: KubernetesSettings;
 }
 
-/** Labels every node gets besides its pool's. */
-export function nodeLabels(node: ClusterNode): Record<string, string> {
-    return { "infra.local/pool": node.pool, "infra.local/provider": node.provider, ...node.labels };
-}
+export { nodeLabels } from "./steps";
 
 export class KubeadmCluster extends pulumi.ComponentResource implements ClusterHandle {
     readonly endpoint: pulumi.Output<string>;
@@ -83,20 +80,7 @@ export class KubeadmCluster extends pulumi.ComponentResource implements ClusterH
         this.join = { endpoint: joinEndpoint, token, caCertHash: this.pki.caCertHash };
         const sharedPki = sharedPkiFiles(this.pki);
 
-        this.prepares = new Map();
-        for (const node of args.nodes) {
-            const script = node.privateAddress.apply((ip) =>
-                composeScript(SCRIPTS.prepare, { K8S_VERSION: k.version, CONTAINERD_VERSION: k.containerdVersion, NODE_IP: ip, ROLE: node.role }),
-            );
-            this.prepares.set(
-                node.name,
-                new command.remote.Command(
-                    `${node.name}-prepare`,
-                    { connection: node.connection, create: rootScript(node, script) },
-                    { parent: this, dependsOn: [node.ready], customTimeouts: { create: "30m", update: "30m" } },
-                ),
-            );
-        }
+        this.prepares = new Map(args.nodes.map((node) => [node.name, prepareNode(node, k, this)]));
 
         const initFiles = pulumi
             .all([sharedPki, token, first.privateAddress, args.endpoint.certSans, joinEndpoint])
@@ -126,7 +110,7 @@ export class KubeadmCluster extends pulumi.ComponentResource implements ClusterH
             ]);
         // `update` is the same idempotent script: a changed input never re-runs kubeadm init on an
         // initialised node, and there is no delete step that could tear the control plane down.
-        const initScript = rootScript(first, composeScript(SCRIPTS.init, { TOKEN_TTL: k.joinTokenTtlHours === 0 ? "0" : `${k.joinTokenTtlHours}h` }));
+        const initScript = rootScript(first.connection, composeScript(SCRIPTS.init, { TOKEN_TTL: k.joinTokenTtlHours === 0 ? "0" : `${k.joinTokenTtlHours}h` }));
         this.init = new command.remote.Command(
             `${first.name}-init`,
             { connection: first.connection, create: initScript, update: initScript, stdin: pulumi.secret(initFiles.apply(renderBundle)) },
@@ -136,47 +120,9 @@ export class KubeadmCluster extends pulumi.ComponentResource implements ClusterH
         this.joins = new Map();
         this.drains = new Map();
         for (const node of others) {
-            const controlPlane = node.role === "control-plane";
-            const files = pulumi
-                .all([token, this.pki.caCertHash, joinEndpoint, node.privateAddress, controlPlane ? sharedPki : []])
-                .apply(([tok, hash, endpoint, ip, pki]): BundleFile[] => [
-                    ...pki,
-                    {
-                        path: "/etc/kubernetes/infra/kubeadm-join.yaml",
-                        mode: "0600",
-                        content: renderJoinConfig({
-                            apiServerEndpoint: endpoint,
-                            token: tok,
-                            caCertHash: hash,
-                            controlPlane,
-                            cloudProviderExternal: args.kubelet.cloudProviderExternal,
-                            nodeName: node.name,
-                            nodeIp: ip,
-                            labels: nodeLabels(node),
-                            taints: node.taints,
-                        }),
-                    },
-                ]);
-            const joinScript = rootScript(node, composeScript(SCRIPTS.join, { ROLE: node.role }));
-            const join = new command.remote.Command(
-                `${node.name}-join`,
-                { connection: node.connection, create: joinScript, update: joinScript, stdin: pulumi.secret(files.apply(renderBundle)) },
-                { parent: this, dependsOn: [this.init, this.prepares.get(node.name)!], customTimeouts: { create: "20m", update: "10m" } },
-            );
+            const join = joinNode(node, this.join, { sharedPki: node.role === "control-plane" ? sharedPki : undefined, cloudProviderExternal: args.kubelet.cloudProviderExternal }, [this.init, this.prepares.get(node.name)!], this);
             this.joins.set(node.name, join);
-            if (!controlPlane) {
-                // Runs on the first control plane when the worker leaves: drain, then delete the node object,
-                // before the machine (which depends on nothing here) is destroyed.
-                const drain = rootScript(first, composeScript(SCRIPTS.drain, { NODE_NAME: node.name }));
-                this.drains.set(
-                    node.name,
-                    new command.remote.Command(
-                        `${node.name}-drain`,
-                        { connection: first.connection, create: `echo ${shq(`drains ${node.name} when it leaves the cluster`)}`, delete: drain },
-                        { parent: this, dependsOn: [join], customTimeouts: { delete: "15m" } },
-                    ),
-                );
-            }
+            if (node.role === "worker") this.drains.set(node.name, drainGuard(node.name, first.connection, join, this));
         }
 
         const server = pulumi.interpolate`https://${args.endpoint.publicHost}:${args.endpoint.port}`;
@@ -194,6 +140,3 @@ export class KubeadmCluster extends pulumi.ComponentResource implements ClusterH
     }
 }
 
-function rootScript(node: ClusterNode, script: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.all([node.connection.user, script]).apply(([u, s]) => asRoot(s, u ?? "root"));
-}

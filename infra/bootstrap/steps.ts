@@ -1,0 +1,88 @@
+/**
+ * The per-node bootstrap steps, shared by a cluster's own nodes (`KubeadmCluster`) and burst
+ * workers joining a running cluster (`BurstWorkers`): prepare, join, and the drain guard.
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterNode, SshConnection } from "../nodes/types";
+import { shq } from "../shell";
+import { renderJoinConfig } from "./kubeadm-config";
+import { asRoot, type BundleFile, composeScript, renderBundle, SCRIPTS } from "./remote";
+import type { JoinMaterial } from "./types";
+
+/** Labels every node gets besides its pool's. */
+export function nodeLabels(node: ClusterNode): Record<string, string> {
+    return { "infra.local/pool": node.pool, "infra.local/provider": node.provider, ...node.labels };
+}
+
+export function rootScript(connection: SshConnection, script: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.all([connection.user, script]).apply(([u, s]) => asRoot(s, u ?? "root"));
+}
+
+export interface PrepareSettings {
+    readonly version: string;
+    readonly containerdVersion: string;
+}
+
+/** `<node>-prepare`: after the node's readiness gate, in parallel with every other node. */
+export function prepareNode(node: ClusterNode, k: PrepareSettings, parent: pulumi.Resource): command.remote.Command {
+    const script = node.privateAddress.apply((ip) => composeScript(SCRIPTS.prepare, { K8S_VERSION: k.version, CONTAINERD_VERSION: k.containerdVersion, NODE_IP: ip, ROLE: node.role }));
+    return new command.remote.Command(
+        `${node.name}-prepare`,
+        { connection: node.connection, create: rootScript(node.connection, script) },
+        { parent, dependsOn: [node.ready], customTimeouts: { create: "30m", update: "30m" } },
+    );
+}
+
+export interface JoinOptions {
+    /** The shared CAs, for a control plane. */
+    readonly sharedPki?: pulumi.Output<BundleFile[]>;
+    readonly cloudProviderExternal: boolean;
+}
+
+/** `<node>-join`: kubeadm join with the cluster's join material on standard input. */
+export function joinNode(node: ClusterNode, material: JoinMaterial, opts: JoinOptions, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
+    const controlPlane = node.role === "control-plane";
+    const files = pulumi
+        .all([material.token, material.caCertHash, material.endpoint, node.privateAddress, opts.sharedPki ?? []])
+        .apply(([tok, hash, endpoint, ip, pki]): BundleFile[] => [
+            ...pki,
+            {
+                path: "/etc/kubernetes/infra/kubeadm-join.yaml",
+                mode: "0600",
+                content: renderJoinConfig({
+                    apiServerEndpoint: endpoint,
+                    token: tok,
+                    caCertHash: hash,
+                    controlPlane,
+                    cloudProviderExternal: opts.cloudProviderExternal,
+                    nodeName: node.name,
+                    nodeIp: ip,
+                    labels: nodeLabels(node),
+                    taints: node.taints,
+                }),
+            },
+        ]);
+    const script = rootScript(node.connection, composeScript(SCRIPTS.join, { ROLE: node.role }));
+    return new command.remote.Command(
+        `${node.name}-join`,
+        { connection: node.connection, create: script, update: script, stdin: pulumi.secret(files.apply(renderBundle)) },
+        { parent, dependsOn, customTimeouts: { create: "20m", update: "10m" } },
+    );
+}
+
+/**
+ * `<worker>-drain`: runs on a control plane when the worker leaves (scale in, destroy): drain,
+ * then delete the node object, before the machine (which depends on nothing here) goes away.
+ */
+export function drainGuard(nodeName: string, controlPlane: SshConnection, join: pulumi.Resource, parent: pulumi.Resource): command.remote.Command {
+    return new command.remote.Command(
+        `${nodeName}-drain`,
+        {
+            connection: controlPlane,
+            create: `echo ${shq(`drains ${nodeName} when it leaves the cluster`)}`,
+            delete: rootScript(controlPlane, composeScript(SCRIPTS.drain, { NODE_NAME: nodeName })),
+        },
+        { parent, dependsOn: [join], customTimeouts: { delete: "15m" } },
+    );
+}
