@@ -2,14 +2,25 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KubeadmCluster } from "../infra/bootstrap";
 import { platformChoices, type StackConfig } from "../infra/config";
-import { createNodes } from "../infra/nodes";
+import { clusterMesh, type ClusterNode, createNodes, meshPeers } from "../infra/nodes";
 import { createApiEndpoint, createAwsIngressLoadBalancer } from "../infra/nodes/endpoint";
 import { createApps } from "./apps";
 import { createPlatform } from "./platform";
 
+/** A node's SSH address without credentials (the key is each stack's own secret). */
+function sshTarget(n: ClusterNode) {
+    return {
+        name: n.name,
+        host: n.connection.host,
+        port: n.connection.port ?? 22,
+        user: n.connection.user ?? "root",
+        viaBastion: n.connection.proxy !== undefined,
+    };
+}
+
 export async function clusterStack(cfg: StackConfig): Promise<Record<string, unknown>> {
     const k = cfg.kubernetes!;
-    const layer = createNodes(cfg);
+    const layer = createNodes(cfg, { mesh: clusterMesh(cfg) });
     const endpoint = createApiEndpoint(cfg, layer);
     const choices = platformChoices(cfg);
     const ingressLoadBalancer =
@@ -44,5 +55,13 @@ export async function clusterStack(cfg: StackConfig): Promise<Record<string, unk
             serviceCidr: k.serviceCidr,
         },
         joinTokenExpires: k.joinTokenTtlHours === 0 ? "never" : pulumi.output(`${k.joinTokenTtlHours}h after it was issued`),
+        // How a burst stack reaches this cluster's nodes: the first control plane drains burst workers
+        // that leave, and every node learns the burst workers' mesh keys. No secret here.
+        access: {
+            controlPlane: sshTarget(layer.nodes[0]),
+            nodes: layer.nodes.map(sshTarget),
+            bastion: cfg.ssh.bastion ?? null,
+        },
+        mesh: cfg.mesh.enabled ? { cidr: cfg.mesh.cidr, port: cfg.mesh.port, peers: meshPeers(layer.nodes) } : null,
     };
 }

@@ -16,6 +16,7 @@ export function createPlatform(cfg: StackConfig, provider: k8s.Provider, depends
     // Serving certificates are approved for the cluster's own node names and networks only.
     const nodeNameRegex = `^(${[`${escapeRegex(cfg.clusterName)}-.+`, ...onprem.map((n) => escapeRegex(n.name))].join("|")})$`;
     const nodeNetworks = [
+        ...(cfg.mesh.enabled ? [cfg.mesh.cidr] : []),
         ...(cfg.pools.some((p) => p.provider === "hetzner") ? [cfg.hetzner.networkCidr] : []),
         ...(cfg.pools.some((p) => p.provider === "aws") ? [cfg.aws.vpcCidr] : []),
         ...cfg.pools.flatMap((p) => (p.provider === "vmware" || p.provider === "static" ? p.nodes.map((n) => `${n.privateAddress ?? n.address}/32`) : [])),

@@ -48,7 +48,7 @@ export interface BundleFile {
 export function renderBundle(files: readonly BundleFile[]): string {
     return files
         .map((f) => {
-            if (!/^\/etc\/kubernetes\/[A-Za-z0-9._/-]+$/.test(f.path)) throw new Error(`bundle path ${f.path} is outside /etc/kubernetes`);
+            if (!/^\/etc\/(kubernetes|wireguard)\/[A-Za-z0-9._/-]+$/.test(f.path)) throw new Error(`bundle path ${f.path} is outside /etc/kubernetes and /etc/wireguard`);
             if (!/^0[0-7]{3}$/.test(f.mode)) throw new Error(`bundle mode ${f.mode} is not octal`);
             return `${f.path} ${f.mode} ${Buffer.from(f.content).toString("base64")}\n`;
         })

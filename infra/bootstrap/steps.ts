@@ -26,10 +26,14 @@ export interface PrepareSettings {
 
 /** `<node>-prepare`: after the node's readiness gate, in parallel with every other node. */
 export function prepareNode(node: ClusterNode, k: PrepareSettings, parent: pulumi.Resource): command.remote.Command {
-    const script = node.privateAddress.apply((ip) => composeScript(SCRIPTS.prepare, { K8S_VERSION: k.version, CONTAINERD_VERSION: k.containerdVersion, NODE_IP: ip, ROLE: node.role }));
+    const script = node.privateAddress.apply((ip) =>
+        composeScript(SCRIPTS.prepare, { K8S_VERSION: k.version, CONTAINERD_VERSION: k.containerdVersion, NODE_IP: ip, ROLE: node.role, MESH: node.mesh ? "1" : "0" }),
+    );
+    // The mesh configuration holds the node's WireGuard private key: standard input only.
+    const stdin = node.mesh ? pulumi.secret(node.mesh.config.apply((c) => renderBundle([{ path: "/etc/wireguard/wg0.base.conf", mode: "0600", content: c }]))) : undefined;
     return new command.remote.Command(
         `${node.name}-prepare`,
-        { connection: node.connection, create: rootScript(node.connection, script) },
+        { connection: node.connection, create: rootScript(node.connection, script), stdin },
         { parent, dependsOn: [node.ready], customTimeouts: { create: "30m", update: "30m" } },
     );
 }

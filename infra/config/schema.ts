@@ -391,6 +391,14 @@ const burst = strict({
             error: "must be a fully qualified stack name `<organization>/<project>/<stack>` (e.g. acme/infra/prod)",
         })
         .describe("The running cluster's stack whose outputs the burst workers join."),
+    label: z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?=[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, { error: "must be key=value, e.g. infra.local/burst=true" }).default("infra.local/burst=true").describe("Label on every burst node. Defaults to infra.local/burst=true."),
+    taint: z.boolean().default(true).describe("Taint burst nodes `<label>:NoSchedule`, so only workloads that tolerate bursting (apps.tolerateBurst) land there. Defaults to true."),
+});
+
+const mesh = strict({
+    enabled: z.boolean().default(false).describe("An encrypted WireGuard mesh between all nodes; required when nodes sit at several sites. Defaults to false."),
+    cidr: cidr().default("10.200.0.0/16").describe("Mesh network (a /16): pool p, node n gets .p.(n+1). Defaults to 10.200.0.0/16."),
+    port: z.number().int().min(1024).max(65535).default(51820).describe("WireGuard UDP port, opened in the cloud firewalls. Defaults to 51820."),
 });
 
 const existingCluster = strict({
@@ -413,6 +421,7 @@ export const settingsSchema = strict({
     platform: platform.default(platform.parse({})).describe("Platform add-ons."),
     apps: apps.optional().describe("The application (Django backend, Angular frontend, database)."),
     burst: burst.optional().describe("Burst settings. Required when `mode` is burst."),
+    mesh: mesh.default(mesh.parse({})).describe("Node-to-node WireGuard mesh across sites (a burst stack uses its base's)."),
     existingCluster: existingCluster.optional().describe("The cluster an apps-only stack deploys to."),
 });
 

@@ -55,7 +55,7 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
     const cloudPools = s.pools.filter((p) => p.provider === "hetzner" || p.provider === "aws");
 
     // What each mode needs and forbids.
-    if (s.mode !== "apps-only" && !s.kubernetes) add(P("kubernetes"), `is required when mode is ${s.mode}`);
+    if (s.mode === "cluster" && !s.kubernetes) add(P("kubernetes"), "is required when mode is cluster");
     if (s.mode === "cluster") {
         if (!hasNodes) add(P("pools"), "a cluster needs at least one pool with role control-plane");
         else if (!s.pools.some((p) => p.role === "control-plane"))
@@ -157,6 +157,20 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
     }
     if (s.pools.some((p) => p.provider === "aws") && !s.aws.existingVpc && Number(s.aws.vpcCidr.split("/")[1]) > 24)
         add(P("aws", "vpcCidr"), `${s.aws.vpcCidr} is too small: use a /16 to /24 (each zone gets 1/16 of it)`);
+
+    // Nodes at several sites talk over the mesh: their private networks do not reach each other.
+    const sites = new Set(s.pools.map((p) => (p.provider === "static" ? "vmware" : p.provider)));
+    if (s.mode === "cluster" && sites.size > 1 && !s.mesh.enabled)
+        add(P("mesh", "enabled"), `must be true: the nodes sit at ${sites.size} sites (${[...sites].join(", ")}) whose private networks do not reach each other`);
+    if (s.mesh.enabled) {
+        if (Number(s.mesh.cidr.split("/")[1]) > 16) add(P("mesh", "cidr"), `${s.mesh.cidr} must be a /16 or larger (pool p, node n gets .p.(n+1))`);
+        s.pools.forEach((p, i) => {
+            if (nodeNames("", p).length > 250) add(P("pools", i), "has more than 250 nodes: a mesh pool holds at most 250 (split it)");
+        });
+        if (s.kubernetes && cidrsOverlap(s.mesh.cidr, s.kubernetes.podCidr)) add(P("mesh", "cidr"), `${s.mesh.cidr} overlaps podCidr ${s.kubernetes.podCidr}`);
+        if (s.mode === "cluster" && controlPlaneCount(s.pools) > 1 && !s.kubernetes?.apiEndpoint)
+            add(P("kubernetes", "apiEndpoint"), "is required with the mesh and several control planes: a name that resolves to the control planes' mesh addresses (a load balancer on one site's network is out of the other sites' reach)");
+    }
 
     // Networks must not overlap.
     const k = s.kubernetes;

@@ -49,6 +49,8 @@ export interface AwsNetworkArgs {
     readonly adminCidrs: readonly string[];
     /** Give nodes an instance profile with the EBS CSI driver's permissions (AWS integration). */
     readonly ebsCsi: boolean;
+    /** The mesh's UDP port, when the mesh is on. */
+    readonly meshPort?: number;
 }
 
 /** AWS's managed policy for the EBS CSI driver. */
@@ -113,7 +115,7 @@ export class AwsNetwork extends pulumi.ComponentResource {
             {
                 vpcId: this.vpcId,
                 description: `Kubernetes nodes of ${args.clusterName}`,
-                ingress: awsIngressRules(args.adminCidrs),
+                ingress: awsIngressRules(args.adminCidrs, args.meshPort),
                 egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "all outbound" }],
                 tags: { ...this.tags, Name: `${args.clusterName}-nodes` },
             },

@@ -26,6 +26,8 @@ export interface HetznerNetworkArgs {
     readonly publicKey: string;
     /** Sources allowed to reach SSH and the API. */
     readonly adminCidrs: readonly string[];
+    /** The mesh's UDP port, when the mesh is on. */
+    readonly meshPort?: number;
 }
 
 export class HetznerNetwork extends pulumi.ComponentResource {
@@ -52,7 +54,7 @@ export class HetznerNetwork extends pulumi.ComponentResource {
         );
         this.firewall = new hcloud.Firewall(
             `${name}-firewall`,
-            { name: args.clusterName, rules: hetznerFirewallRules(args.adminCidrs), labels: this.labels },
+            { name: args.clusterName, rules: hetznerFirewallRules(args.adminCidrs, args.meshPort), labels: this.labels },
             parent,
         );
         this.sshKey = new hcloud.SshKey(`${name}-ssh-key`, { name: args.clusterName, publicKey: args.publicKey, labels: this.labels }, parent);

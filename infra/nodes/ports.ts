@@ -2,7 +2,7 @@
  * The one port table every cloud firewall is rendered from. `admin` sources are the configured
  * admin CIDRs (SSH and the API); `nodes` sources are the cluster's own machines.
  */
-export type PortSource = "admin" | "nodes";
+export type PortSource = "admin" | "nodes" | "world";
 
 export interface PortRule {
     readonly name: string;
@@ -40,20 +40,26 @@ export interface HetznerRule {
     description: string;
 }
 
+/** WireGuard between sites: nodes behind NAT connect from addresses nobody can list in advance. */
+export function meshRule(port: number): PortRule {
+    return { name: "wireguard-mesh", protocol: "udp", port: String(port), from: ["world"] };
+}
+
 /**
  * Hetzner Cloud firewalls filter only public interfaces; traffic on the private network is not
  * filtered. So node-to-node ports get no rule at all (they stay closed publicly and open on the
  * private network) and only the admin rules open anything, to the admin CIDRs alone.
  */
-export function hetznerFirewallRules(adminCidrs: readonly string[]): HetznerRule[] {
-    if (adminCidrs.length === 0) return [];
-    return PORT_TABLE.filter((r) => r.from.includes("admin")).map((r) => ({
+export function hetznerFirewallRules(adminCidrs: readonly string[], meshPort?: number): HetznerRule[] {
+    const admin = adminCidrs.length === 0 ? [] : PORT_TABLE.filter((r) => r.from.includes("admin")).map((r) => ({
         direction: "in" as const,
         protocol: r.protocol,
         ...(r.port ? { port: r.port } : {}),
         sourceIps: [...adminCidrs],
         description: `${r.name} from admin networks`,
     }));
+    const mesh = meshPort === undefined ? [] : [{ direction: "in" as const, protocol: "udp", port: String(meshPort), sourceIps: ["0.0.0.0/0", "::/0"], description: "wireguard-mesh from anywhere (encrypted, authenticated by key)" }];
+    return [...admin, ...mesh];
 }
 
 export interface AwsIngressRule {
@@ -66,8 +72,10 @@ export interface AwsIngressRule {
 }
 
 /** Security group ingress: admin rules from the admin CIDRs, node rules from the group itself. */
-export function awsIngressRules(adminCidrs: readonly string[]): AwsIngressRule[] {
+export function awsIngressRules(adminCidrs: readonly string[], meshPort?: number): AwsIngressRule[] {
     const out: AwsIngressRule[] = [];
+    if (meshPort !== undefined)
+        out.push({ protocol: "udp", fromPort: meshPort, toPort: meshPort, cidrBlocks: ["0.0.0.0/0"], description: "wireguard-mesh from anywhere (encrypted, authenticated by key)" });
     for (const r of PORT_TABLE) {
         const { from, to } = portRange(r);
         if (r.from.includes("admin") && adminCidrs.length > 0)

@@ -41,9 +41,21 @@ export interface ClusterNode {
     readonly connection: SshConnection;
     readonly labels: Readonly<Record<string, string>>;
     readonly taints: readonly Taint[];
+    /** The node's place in the WireGuard mesh, when the cluster has one. */
+    readonly mesh?: NodeMesh;
     /**
      * Completes once the node answered over SSH and cloud-init (if any) finished. The bootstrap
      * depends on this, never on "server created".
      */
     readonly ready: pulumi.Resource;
+}
+
+export interface NodeMesh {
+    /** Mesh address: the kubelet's node IP. */
+    readonly address: string;
+    readonly publicKey: pulumi.Output<string>;
+    /** `host:port` peers reach it at; absent behind NAT. */
+    readonly endpoint?: pulumi.Output<string>;
+    /** The node's wg0 configuration (its private key and its peers), secret. */
+    readonly config: pulumi.Output<string>;
 }

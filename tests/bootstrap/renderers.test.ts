@@ -60,13 +60,14 @@ describe("kubeadm configuration of the example stacks", () => {
         const config = bundleFiles(String(plan.plainInputs.get(init.urn)!.stdin)).get("/etc/kubernetes/infra/kubeadm-init.yaml")!;
         const cluster = YAML.parseAllDocuments(config)[1].toJS();
         assert.equal(cluster.controlPlaneEndpoint, "k8s-api.acme.internal:6443");
-        assert.deepEqual(cluster.apiServer.certSANs, ["k8s-api.acme.internal", "192.168.18.201", "192.168.18.204", "192.168.18.205"]);
+        // Each control plane by its site address and its mesh address.
+        assert.deepEqual(cluster.apiServer.certSANs, ["k8s-api.acme.internal", "192.168.18.201", "10.200.0.1", "192.168.18.204", "10.200.0.2", "192.168.18.205", "10.200.0.3"]);
         const join = plan.resources.find((r) => r.name === "k8s-cp-2-join")!;
         const joinFiles = bundleFiles(String(plan.plainInputs.get(join.urn)!.stdin));
         const joinCfg = YAML.parse(joinFiles.get("/etc/kubernetes/infra/kubeadm-join.yaml")!);
         assert.equal(joinCfg.discovery.bootstrapToken.apiServerEndpoint, "k8s-api.acme.internal:6443");
         assert.match(joinCfg.discovery.bootstrapToken.caCertHashes[0], /^sha256:[0-9a-f]{64}$/);
-        assert.deepEqual(joinCfg.controlPlane, { localAPIEndpoint: { advertiseAddress: "192.168.18.204", bindPort: 6443 } });
+        assert.deepEqual(joinCfg.controlPlane, { localAPIEndpoint: { advertiseAddress: "10.200.0.2", bindPort: 6443 } }, "control planes talk over the mesh");
         assert.ok(joinFiles.has("/etc/kubernetes/pki/ca.key"), "control planes get the shared CAs");
         const worker = plan.resources.find((r) => r.name === "k8s-worker-1-join")!;
         const workerFiles = bundleFiles(String(plan.plainInputs.get(worker.urn)!.stdin));

@@ -42,7 +42,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         name: "unknown top-level key",
         config: withConfig((c) => (c["infra:pool"] = [])),
         expected: [
-            "infra:pool: unknown key; allowed keys: environment, mode, clusterName, kubernetes, ssh, pools, hetzner, aws, platform, apps, burst, existingCluster, sshPrivateKey, registryPassword, backupAccessKeyId, backupSecretAccessKey, kubeconfig",
+            "infra:pool: unknown key; allowed keys: environment, mode, clusterName, kubernetes, ssh, pools, hetzner, aws, platform, apps, burst, mesh, existingCluster, sshPrivateKey, registryPassword, backupAccessKeyId, backupSecretAccessKey, kubeconfig",
         ],
     },
     {
@@ -134,6 +134,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
     {
         name: "a VPC too small to split over zones",
         config: withConfig((c) => {
+            c["infra:mesh"] = { enabled: true };
             c["aws:region"] = "eu-central-1";
             c["infra:aws"] = { vpcCidr: "10.1.0.0/26" };
             c["infra:pools"].push({ name: "aws", provider: "aws", role: "worker", count: 1, instanceType: "t3.medium" });
@@ -166,19 +167,21 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
     },
     {
         name: "on-prem node without user",
-        config: withConfig((c) =>
-            c["infra:pools"].push({ name: "dmz", provider: "static", role: "worker", nodes: [{ name: "w1", address: "192.168.18.202" }] }),
-        ),
+        config: withConfig((c) => {
+            c["infra:mesh"] = { enabled: true };
+            c["infra:pools"].push({ name: "dmz", provider: "static", role: "worker", nodes: [{ name: "w1", address: "192.168.18.202" }] });
+        }),
         expected: ["infra:pools[2].nodes[0].user: is required: the SSH user of this machine (e.g. ubuntu)"],
     },
     {
         name: "duplicate node names and addresses across pools",
-        config: withConfig((c) =>
+        config: withConfig((c) => {
+            c["infra:mesh"] = { enabled: true };
             c["infra:pools"].push(
                 { name: "dmz-a", provider: "vmware", role: "worker", nodes: [onpremNode("w1", "192.168.18.202")] },
                 { name: "dmz-b", provider: "static", role: "worker", nodes: [onpremNode("w1", "192.168.18.202")] },
-            ),
-        ),
+            );
+        }),
         expected: [
             'infra:pools[3].nodes[0].name: duplicate node name "w1" (also infra:pools[2].nodes[0].name)',
             "infra:pools[3].nodes[0].address: duplicate address 192.168.18.202 (also infra:pools[2].nodes[0].address)",
@@ -187,6 +190,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
     {
         name: "an auto scaling group with min above max",
         config: withConfig((c) => {
+            c["infra:mesh"] = { enabled: true };
             c["aws:region"] = "eu-central-1";
             c["infra:pools"].push({ name: "spot", provider: "aws", role: "worker", instanceType: "t3.medium", autoscaling: { min: 5, desired: 5, max: 2 } });
         }),
@@ -207,13 +211,31 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
     },
     {
         name: "an AWS pool without a region",
-        config: withConfig((c) => c["infra:pools"].push({ name: "aws", provider: "aws", role: "worker", count: 1, instanceType: "t3.medium" })),
+        config: withConfig((c) => {
+            c["infra:mesh"] = { enabled: true };
+            c["infra:pools"].push({ name: "aws", provider: "aws", role: "worker", count: 1, instanceType: "t3.medium" });
+        }),
         expected: ["aws:region: is required with an AWS pool: pulumi config set aws:region eu-central-1"],
     },
     {
         name: "a Let's Encrypt issuer without an e-mail",
         config: withConfig((c) => (c["infra:platform"] = { certManager: { issuer: "letsencrypt-prod" } })),
         expected: ["infra:platform.certManager.email: is required for the letsencrypt-prod issuer (Let's Encrypt account e-mail)"],
+    },
+    {
+        name: "nodes at several sites without the mesh",
+        config: withConfig((c) => c["infra:pools"].push({ name: "dmz", provider: "vmware", role: "worker", nodes: [{ name: "w1", address: "192.168.18.202", user: "ubuntu" }] })),
+        expected: ["infra:mesh.enabled: must be true: the nodes sit at 2 sites (hetzner, vmware) whose private networks do not reach each other"],
+    },
+    {
+        name: "the mesh with several control planes and no API endpoint",
+        config: withConfig((c) => {
+            c["infra:mesh"] = { enabled: true };
+            c["infra:pools"][0].count = 3;
+        }),
+        expected: [
+            "infra:kubernetes.apiEndpoint: is required with the mesh and several control planes: a name that resolves to the control planes' mesh addresses (a load balancer on one site's network is out of the other sites' reach)",
+        ],
     },
     {
         name: "an NFS provisioner without server and path",
@@ -228,6 +250,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
     {
         name: "a cloud integration on a cluster spanning sites",
         config: withConfig((c) => {
+            c["infra:mesh"] = { enabled: true };
             c["infra:platform"].cloudIntegration = "hetzner";
             c["infra:pools"].push({ name: "dmz", provider: "vmware", role: "worker", nodes: [{ name: "w1", address: "192.168.18.202", user: "ubuntu" }] });
         }),

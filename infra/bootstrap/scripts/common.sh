@@ -28,7 +28,7 @@ write_bundle() {
   local path mode data
   while read -r path mode data; do
     [ -n "$path" ] || continue
-    case "$path" in /etc/kubernetes/*) ;; *) fail "refusing to write $path from the bundle" ;; esac
+    case "$path" in /etc/kubernetes/* | /etc/wireguard/*) ;; *) fail "refusing to write $path from the bundle" ;; esac
     printf '%s' "$data" | base64 -d | write_file "$path" "$mode" || true
   done
 }

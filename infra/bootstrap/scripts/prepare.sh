@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # prepare: everything a node needs before kubeadm, on every node at once. Idempotent: a second
 # run finds everything in place and changes nothing.
-# Parameters: K8S_VERSION (1.35.9), CONTAINERD_VERSION (2.1.5), NODE_IP, ROLE (control-plane|worker).
+# Parameters: K8S_VERSION (1.35.9), CONTAINERD_VERSION (2.1.5), NODE_IP, ROLE (control-plane|worker),
+# MESH (1: join the WireGuard mesh; its configuration, with the private key, comes on standard input).
 set -euo pipefail
 export STEP="prepare"
 : "${K8S_VERSION:?}" "${CONTAINERD_VERSION:?}" "${NODE_IP:?}" "${ROLE:?}"
@@ -12,6 +13,27 @@ if command -v cloud-init >/dev/null 2>&1; then
   cloud-init status --wait >/dev/null 2>&1 || [ $? -eq 2 ] || fail "cloud-init did not finish cleanly"
 fi
 family=$(os_family)
+
+# The WireGuard mesh first: NODE_IP is the node's mesh address. The key stays in root-only files
+# and is never printed; peers other stacks add (burst) live in /etc/wireguard/peers.d.
+if [ "${MESH:-0}" = 1 ]; then
+  write_bundle
+  if ! command -v wg >/dev/null 2>&1; then
+    log "installing wireguard-tools"
+    if [ "$family" = apt ]; then apt-get update -q && apt-get install -y -q wireguard-tools; else dnf install -y -q wireguard-tools; fi
+  fi
+  install -d -m 0700 "$ROOT/etc/wireguard/peers.d"
+  if cat "$ROOT/etc/wireguard/wg0.base.conf" "$ROOT"/etc/wireguard/peers.d/*.conf 2>/dev/null | write_file /etc/wireguard/wg0.conf 0600 ||
+    ! systemctl is-active --quiet wg-quick@wg0; then
+    if ip link show wg0 >/dev/null 2>&1; then
+      log "updating the mesh peers"
+      wg syncconf wg0 <(wg-quick strip wg0)
+    else
+      log "joining the mesh as $NODE_IP"
+      systemctl enable --now wg-quick@wg0
+    fi
+  fi
+fi
 
 # Swap off now and at boot (the kubelet refuses to run with swap by default).
 if [ -n "$(swapon --show --noheadings 2>/dev/null || true)" ]; then
