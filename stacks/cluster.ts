@@ -1,7 +1,8 @@
 /** A whole cluster: nodes, kubeadm bootstrap, platform add-ons and apps. */
 import * as pulumi from "@pulumi/pulumi";
-import { KubeadmCluster } from "../infra/bootstrap";
-import { platformChoices, type StackConfig } from "../infra/config";
+import { type JoinMaterial, KubeadmCluster } from "../infra/bootstrap";
+import { asgJoinScript } from "../infra/bootstrap/steps";
+import { type AwsPoolSettings, platformChoices, type StackConfig } from "../infra/config";
 import { clusterMesh, type ClusterNode, createNodes, meshPeers } from "../infra/nodes";
 import { createApiEndpoint, createAwsIngressLoadBalancer } from "../infra/nodes/endpoint";
 import { createApps } from "./apps";
@@ -20,9 +21,15 @@ function sshTarget(n: ClusterNode) {
 
 export async function clusterStack(cfg: StackConfig): Promise<Record<string, unknown>> {
     const k = cfg.kubernetes!;
-    const layer = createNodes(cfg, { mesh: clusterMesh(cfg) });
-    const endpoint = createApiEndpoint(cfg, layer);
     const choices = platformChoices(cfg);
+    const cloudProviderExternal = choices.cloudIntegration === "hetzner";
+    // Auto scaling group workers join from their user data, with material the cluster creates
+    // below: a promise the cluster resolves (no resource depends on the instances they start).
+    let resolveMaterial: (m: JoinMaterial) => void = () => undefined;
+    const material = new Promise<JoinMaterial>((resolve) => (resolveMaterial = resolve));
+    const joinScript = (pool: AwsPoolSettings) => pulumi.output(material.then((m) => asgJoinScript(m, k, pool, cloudProviderExternal)));
+    const layer = createNodes(cfg, { mesh: clusterMesh(cfg), joinScript });
+    const endpoint = createApiEndpoint(cfg, layer);
     const ingressLoadBalancer =
         cfg.platform.ingress.enabled && choices.cloudIntegration === "aws" && choices.exposure === "loadBalancer" ? createAwsIngressLoadBalancer(cfg, layer) : undefined;
     const cluster = new KubeadmCluster(cfg.clusterName, {
@@ -30,8 +37,9 @@ export async function clusterStack(cfg: StackConfig): Promise<Record<string, unk
         nodes: layer.nodes,
         endpoint,
         kubernetes: k,
-        kubelet: { cloudProviderExternal: choices.cloudIntegration === "hetzner", serverTlsBootstrap: !choices.kubeletInsecureTls },
+        kubelet: { cloudProviderExternal, serverTlsBootstrap: !choices.kubeletInsecureTls },
     });
+    resolveMaterial(cluster.join);
     const platform = createPlatform(cfg, cluster.provider, [cluster.ready], layer);
     const app = createApps(cfg, cluster.provider, platform);
     return {

@@ -13,6 +13,8 @@ export const SCRIPTS = {
     init: loadScript(__dirname, "init.sh"),
     join: loadScript(__dirname, "join.sh"),
     drain: loadScript(__dirname, "drain.sh"),
+    meshPeers: loadScript(__dirname, "mesh-peers.sh"),
+    asgJoin: loadScript(__dirname, "asg-join.sh"),
 } as const;
 
 /** The script that runs on the node: shebang, common helpers, parameters, body. */
@@ -20,6 +22,16 @@ export function composeScript(body: string, params: Readonly<Record<string, stri
     const withValues = withParams(body, params);
     const [shebang, ...rest] = withValues.split("\n");
     return [shebang, COMMON.trimEnd(), ...rest].join("\n");
+}
+
+/**
+ * The first-boot script of an auto scaling group instance: asg-join.sh, with prepare.sh as its
+ * `prepare_node` function (the same steps as every other node, NODE_IP found at boot).
+ */
+export function asgFirstBootScript(params: Readonly<Record<string, string | number>>): string {
+    const prepare = SCRIPTS.prepare.replace(/^#!.*\n/, "").replace(/^set -euo pipefail$/m, "");
+    const script = composeScript(SCRIPTS.asgJoin, { ...params, NODE_IP: "auto", MESH: "0", IN_CLOUD_INIT: "1" });
+    return script.replace(/^prepare_node$/m, () => `prepare_node() {\n${prepare.trimEnd()}\n}\nprepare_node`);
 }
 
 /**

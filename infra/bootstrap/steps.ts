@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ClusterNode, SshConnection } from "../nodes/types";
 import { shq } from "../shell";
 import { renderJoinConfig } from "./kubeadm-config";
-import { asRoot, type BundleFile, composeScript, renderBundle, SCRIPTS } from "./remote";
+import { asgFirstBootScript, asRoot, type BundleFile, composeScript, renderBundle, SCRIPTS } from "./remote";
 import type { JoinMaterial } from "./types";
 
 /** Labels every node gets besides its pool's. */
@@ -88,5 +88,38 @@ export function drainGuard(nodeName: string, controlPlane: SshConnection, join: 
             delete: rootScript(controlPlane, composeScript(SCRIPTS.drain, { NODE_NAME: nodeName })),
         },
         { parent, dependsOn: [join], customTimeouts: { delete: "15m" } },
+    );
+}
+
+export interface AsgPool {
+    readonly name: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly taints: ClusterNode["taints"];
+}
+
+/**
+ * The first-boot script of an auto scaling group's instances: prepare, then join with the
+ * cluster's material, the node's name and address filled in at boot. Secret (it holds the token).
+ */
+export function asgJoinScript(material: JoinMaterial, k: PrepareSettings, pool: AsgPool, cloudProviderExternal: boolean): pulumi.Output<string> {
+    return pulumi.secret(
+        pulumi.all([material.token, material.caCertHash, material.endpoint]).apply(([token, caCertHash, endpoint]) =>
+            asgFirstBootScript({
+                K8S_VERSION: k.version,
+                CONTAINERD_VERSION: k.containerdVersion,
+                ROLE: "worker",
+                JOIN_CONFIG: renderJoinConfig({
+                    apiServerEndpoint: endpoint,
+                    token,
+                    caCertHash,
+                    controlPlane: false,
+                    cloudProviderExternal,
+                    nodeName: "__NODE_NAME__",
+                    nodeIp: "__NODE_IP__",
+                    labels: { "infra.local/pool": pool.name, "infra.local/provider": "aws", ...pool.labels },
+                    taints: pool.taints,
+                }),
+            }),
+        ),
     );
 }

@@ -65,6 +65,7 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
     if (s.mode === "burst") {
         if (!s.burst) add(P("burst"), "is required when mode is burst (burst.baseStack names the running cluster's stack)");
         if (!hasNodes) add(P("pools"), "a burst stack needs at least one worker pool");
+        if (s.apps) add(P("apps"), "is not used by a burst stack: apps run on the base cluster (set apps.tolerateBurst there)");
         s.pools.forEach((p, i) => {
             if (p.role !== "worker") add(P("pools", i, "role"), "must be worker in a burst stack: burst pools join a running cluster's control plane");
             if (p.provider !== "hetzner" && p.provider !== "aws")
@@ -227,7 +228,7 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
     // Add-ons.
     if (s.mode !== "burst") platformProblems(s, add);
     const cm = s.platform.certManager;
-    if (cm.enabled && cm.issuer.startsWith("letsencrypt") && !cm.email)
+    if (s.mode !== "burst" && cm.enabled && cm.issuer.startsWith("letsencrypt") && !cm.email)
         add(P("platform", "certManager", "email"), `is required for the ${cm.issuer} issuer (Let's Encrypt account e-mail)`);
     if (s.apps) appsProblems(s, add);
 

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { platformChoices, type StackConfig } from "../config";
+import { type AwsPoolSettings, platformChoices, type StackConfig } from "../config";
 import { nodeAccess } from "./access";
 import { AwsNetwork, AwsPool } from "./aws";
 import { HetznerNetwork, HetznerPool } from "./hetzner";
@@ -36,8 +36,8 @@ export interface MeshOptions {
 }
 
 export interface NodeLayerOptions {
-    /** First-boot join script for auto scaling group workers (from the bootstrap). */
-    readonly joinScript?: pulumi.Input<string>;
+    /** First-boot join script of an auto scaling group pool's workers (from the bootstrap). */
+    readonly joinScript?: (pool: AwsPoolSettings) => pulumi.Input<string>;
     readonly mesh?: MeshOptions;
 }
 
@@ -106,7 +106,7 @@ export function createNodes(cfg: StackConfig, opts: NodeLayerOptions = {}): Node
             case "hetzner":
                 return new HetznerPool(name, { ...base, pool, network: hetzner!, access });
             case "aws":
-                return new AwsPool(name, { clusterName: cfg.clusterName, pool, network: aws!, access, joinScript: opts.joinScript });
+                return new AwsPool(name, { clusterName: cfg.clusterName, pool, network: aws!, access, joinScript: opts.joinScript?.(pool) });
             case "vmware":
             case "static":
                 return new OnpremPool(name, { pool, access });

@@ -52,6 +52,8 @@ export interface PlanResult {
     lookups: PlannedLookup[];
     /** Stack outputs, secrets replaced by "[secret]". */
     outputs: Record<string, unknown>;
+    /** In memory only: stack outputs with secrets unwrapped (what a StackReference would read). */
+    plainOutputs: Record<string, unknown>;
     /**
      * In memory only, for tests: each resource's inputs with secrets unwrapped (never written
      * by `--out`), to check settings inside inputs a provider marks secret wholesale (a remote
@@ -121,6 +123,7 @@ async function planOnce(input: PlanInput, program: () => Promise<Record<string, 
     const plainInputs = new Map<string, Record<string, unknown>>();
     const log: string[] = [];
     let outputs: Record<string, unknown> = {};
+    let plainOutputs: Record<string, unknown> = {};
     const consoleMethods = ["log", "info", "warn", "error"] as const;
     const saved = consoleMethods.map((m) => console[m]);
     // The SDK captures a stack trace for every promise and resource; formatting them (through
@@ -135,8 +138,11 @@ async function planOnce(input: PlanInput, program: () => Promise<Record<string, 
         pulumi.runtime.setAllConfig(input.values, input.secretKeys);
         await pulumi.runtime.setMocks(createMocks(input.stackReferences, input.values["aws:region"]), PROJECT, input.stack, input.preview ?? false);
         const monitor = (pulumi.runtime as unknown as { getMonitor(): Record<string, (...a: unknown[]) => unknown> }).getMonitor();
-        wrapMonitor(monitor, secrets, resources, lookups, plainInputs, (urn, o) => {
-            if (urn.endsWith(`::pulumi:pulumi:Stack::${PROJECT}-${input.stack}`)) outputs = o;
+        wrapMonitor(monitor, secrets, resources, lookups, plainInputs, (urn, o, plain) => {
+            if (urn.endsWith(`::pulumi:pulumi:Stack::${PROJECT}-${input.stack}`)) {
+                outputs = o;
+                plainOutputs = plain;
+            }
         });
         for (const m of consoleMethods) console[m] = (...args: unknown[]) => void log.push(args.map(String).join(" "));
         await pulumi.runtime.runInPulumiStack(program);
@@ -146,7 +152,7 @@ async function planOnce(input: PlanInput, program: () => Promise<Record<string, 
         Error.stackTraceLimit = savedStackLimit;
         process.setSourceMapsEnabled(savedSourceMaps);
     }
-    return { stack: input.stack, resources, lookups, plainInputs, outputs, secretValues: [...secrets].sort(), log };
+    return { stack: input.stack, resources, lookups, plainInputs, outputs, plainOutputs, secretValues: [...secrets].sort(), log };
 }
 
 type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
@@ -181,7 +187,7 @@ function wrapMonitor(
     out: PlannedResource[],
     lookups: PlannedLookup[],
     plainInputs: Map<string, Record<string, unknown>>,
-    onOutputs: (urn: string, outputs: Record<string, unknown>) => void,
+    onOutputs: (urn: string, outputs: Record<string, unknown>, plain: Record<string, unknown>) => void,
 ): void {
     const invoke = monitor.invoke.bind(monitor);
     monitor.invoke = (req: unknown, cb: unknown) => {
@@ -245,7 +251,8 @@ function wrapMonitor(
     const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
     monitor.registerResourceOutputs = (req: unknown, cb: unknown) => {
         const r = req as { getUrn(): string; getOutputs(): StructLike };
-        onOutputs(r.getUrn(), sanitize(r.getOutputs()?.toJavaScript() ?? {}, secrets) as Record<string, unknown>);
+        const raw = r.getOutputs()?.toJavaScript() ?? {};
+        onOutputs(r.getUrn(), sanitize(raw, secrets) as Record<string, unknown>, sanitize(raw, new Set(), true) as Record<string, unknown>);
         return registerOutputs(req, cb);
     };
 }

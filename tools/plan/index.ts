@@ -1,7 +1,8 @@
 /** The offline plan as a library: the CLI (`tools/plan.ts`), the tests and the bench share it. */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { program } from "../../stacks";
-import { type PlanInput, type PlanResult, runPlan } from "./engine";
+import { type PlanInput, type PlanResult, runPlan, SECRET } from "./engine";
 import type { StackReferenceOutputs } from "./mocks";
 import { parseStackFile, readStackFile, type StackFile } from "./stack-file";
 
@@ -24,9 +25,32 @@ export interface PlanOptions {
     stackReferences?: Record<string, StackReferenceOutputs>;
 }
 
+/**
+ * A burst stack reads its base through a StackReference: offline, the base's outputs come from
+ * the plan of the base's stack file in this repository (`org/project/<stack>` -> Pulumi.<stack>.yaml).
+ */
+async function baseStackOutputs(file: StackFile): Promise<Record<string, StackReferenceOutputs>> {
+    const raw = file.values["infra:burst"];
+    if (!raw) return {};
+    let baseStack: unknown;
+    try {
+        baseStack = (JSON.parse(raw) as { baseStack?: unknown }).baseStack;
+    } catch {
+        return {};
+    }
+    if (typeof baseStack !== "string" || !/^[^/]+\/[^/]+\/[^/]+$/.test(baseStack)) return {};
+    const baseName = baseStack.split("/")[2];
+    const path = stackFilePath(baseName);
+    if (!fs.existsSync(path) || path === file.path) return {};
+    const base = await planFile(baseName, readStackFile(path));
+    const secretOutputNames = Object.keys(base.outputs).filter((k) => JSON.stringify(base.outputs[k]).includes(`"${SECRET}"`));
+    return { [baseStack]: { outputs: base.plainOutputs, secretOutputNames } };
+}
+
 /** Plans a parsed stack file under the mock runtime. Throws `ConfigError` for an invalid config. */
 export async function planFile(stack: string, file: StackFile, opts: PlanOptions = {}): Promise<StackPlan> {
-    const input: PlanInput = { stack, values: file.values, secretKeys: file.secretKeys, ...opts };
+    const stackReferences = opts.stackReferences ?? (await baseStackOutputs(file));
+    const input: PlanInput = { stack, values: file.values, secretKeys: file.secretKeys, ...opts, stackReferences };
     const result = await runPlan(input, program);
     return { ...result, file };
 }

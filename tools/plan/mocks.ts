@@ -131,7 +131,11 @@ const CALL_RESULTS: Record<string, (inputs: State, region: string) => State> = {
 };
 
 /** Outputs a base cluster stack exports, as a StackReference would read them (burst stacks). */
-export type StackReferenceOutputs = Record<string, unknown>;
+export interface StackReferenceOutputs {
+    readonly outputs: Record<string, unknown>;
+    /** Names of the outputs that are secret. */
+    readonly secretOutputNames: string[];
+}
 
 export function createMocks(stackReferences: Record<string, StackReferenceOutputs> = {}, awsRegion = "eu-central-1"): pulumi.runtime.Mocks {
     const alloc = new Allocator();
@@ -139,7 +143,8 @@ export function createMocks(stackReferences: Record<string, StackReferenceOutput
         newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: State } {
             if (args.type === "pulumi:pulumi:StackReference") {
                 const name = String(args.inputs.name ?? args.name);
-                return { id: name, state: { ...args.inputs, name, outputs: stackReferences[name] ?? {}, secretOutputNames: [] } };
+                const ref = stackReferences[name];
+                return { id: name, state: { ...args.inputs, name, outputs: ref?.outputs ?? {}, secretOutputNames: ref?.secretOutputNames ?? [] } };
             }
             const extra = RESOURCE_OUTPUTS[args.type]?.(args.name, args.inputs, alloc) ?? {};
             const id = args.custom === false ? "" : `${ID_PREFIX[args.type] ?? ""}${ID_PREFIX[args.type] ? hex(args.name, 17) : String(1_000_000 + hashInt(`${args.type}:${args.name}`, 9_000_000))}`;

@@ -7,9 +7,15 @@ set -euo pipefail
 export STEP="prepare"
 : "${K8S_VERSION:?}" "${CONTAINERD_VERSION:?}" "${NODE_IP:?}" "${ROLE:?}"
 K8S_MINOR="${K8S_VERSION%.*}"
+if [ "$NODE_IP" = auto ]; then
+  # An auto scaling group instance learns its address from the instance metadata service (IMDSv2).
+  imds_token=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token)
+  NODE_IP=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/local-ipv4)
+fi
 export DEBIAN_FRONTEND=noninteractive
 
-if command -v cloud-init >/dev/null 2>&1; then
+# (Not from inside cloud-init itself: an auto scaling group instance runs this at first boot.)
+if [ "${IN_CLOUD_INIT:-0}" != 1 ] && command -v cloud-init >/dev/null 2>&1; then
   cloud-init status --wait >/dev/null 2>&1 || [ $? -eq 2 ] || fail "cloud-init did not finish cleanly"
 fi
 family=$(os_family)
