@@ -77,7 +77,7 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
 
     // etcd quorum.
     const cps = controlPlaneCount(s.pools);
-    if (cps > 1 && cps % 2 === 0) {
+    if (s.mode === "cluster" && cps > 1 && cps % 2 === 0) {
         const i = s.pools.findIndex((p) => p.role === "control-plane");
         add(
             P("pools", i, s.pools[i].provider === "vmware" || s.pools[i].provider === "static" ? "nodes" : "count"),

@@ -145,8 +145,19 @@ async function planOnce(input: PlanInput, program: () => Promise<Record<string, 
             }
         });
         for (const m of consoleMethods) console[m] = (...args: unknown[]) => void log.push(args.map(String).join(" "));
-        await pulumi.runtime.runInPulumiStack(program);
+        // A program that throws (an invalid config) must not reject the stack's own promises: the
+        // SDK derives several from them that nobody awaits. The error is rethrown once all settled.
+        let failure: { error: unknown } | undefined;
+        await pulumi.runtime.runInPulumiStack(async () => {
+            try {
+                return await program();
+            } catch (error) {
+                failure = { error };
+                return {};
+            }
+        });
         await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+        if (failure) throw failure.error;
     } finally {
         consoleMethods.forEach((m, i) => (console[m] = saved[i]));
         Error.stackTraceLimit = savedStackLimit;

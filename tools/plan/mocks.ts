@@ -3,7 +3,7 @@
  * like the real thing, derived from the resource's name so that two plans of the same config are
  * identical (the plan diff relies on it). Documentation address ranges only (RFC 5737).
  */
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 
 function hashInt(seed: string, mod: number): number {
@@ -86,8 +86,11 @@ const RESOURCE_OUTPUTS: Record<string, Outputs> = {
     }),
     "random:index/randomString:RandomString": (name, inputs) => ({ result: hex(`s:${name}`, Number(inputs.length ?? 16)) }),
     "tls:index/privateKey:PrivateKey": (name) => {
-        // A real key pair, so that what the program derives from it (the CA hash) is computed for real.
-        const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+        // A real key pair, so that what the program derives from it (the CA hash) is computed for
+        // real; Ed25519 from a seed derived from the name, so two plans of a config agree.
+        const seed = createHash("sha256").update(`key:${name}`).digest().toString("base64url");
+        const privateKey = createPrivateKey({ key: { kty: "OKP", crv: "Ed25519", d: seed, x: "" }, format: "jwk" });
+        const publicKey = createPublicKey(privateKey);
         return {
             privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
             publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
