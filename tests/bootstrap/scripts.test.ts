@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { asRoot, composeScript, innerScript, renderBundle, SCRIPTS } from "../../infra/bootstrap/remote";
+import { asgFirstBootScript, asRoot, composeScript, innerScript, renderBundle, SCRIPTS } from "../../infra/bootstrap/remote";
 
 /** Stub bodies; `$S` is the state directory, `$R` the fake root. Each call is logged first. */
 const STUBS: Record<string, string> = {
@@ -30,11 +30,15 @@ const STUBS: Record<string, string> = {
     setenforce: 'touch "$S/selinux-permissive"',
     systemctl: 'case "$1" in is-enabled) [ -f "$S/enabled-${@: -1}" ];; enable) touch "$S/enabled-${@: -1}";; *) exit 0;; esac',
     kubeadm: 'case "$1" in init) [ "${KUBEADM_RC:-0}" = 0 ] && { mkdir -p "$R/etc/kubernetes"; echo conf > "$R/etc/kubernetes/admin.conf"; } || echo "[preflight] error execution phase: port 6443 is in use"; exit "${KUBEADM_RC:-0}";; join) mkdir -p "$R/etc/kubernetes"; echo conf > "$R/etc/kubernetes/kubelet.conf";; esac; exit 0',
+    wg: 'case "$1" in syncconf) cat "$3" > "$S/wg-synced";; *) exit 0;; esac',
+    "wg-quick": 'echo "stripped $2"',
+    ip: '[ -f "$S/wg-up" ]',
+    iptables: 'case "$1" in -C) [ -f "$S/imds-locked" ];; -I) touch "$S/imds-locked";; esac',
     kubectl: 'case " $* " in *" get secret "*) [ -f "$S/token-secret" ];; *" apply "*) cat > "$S/applied.yaml";; *" get node "*) [ -f "$S/node-present" ];; *) exit 0;; esac',
 };
 
 /** Calls that change a machine (everything but reads and queries). */
-const MUTATING = /^(swapoff|modprobe|sysctl|curl|gpg|apt-get|apt-mark|dnf|setenforce|kubeadm (init|join|config images pull)|kubectl .*\b(apply|drain|delete)\b|systemctl (restart|enable|daemon-reload))/;
+const MUTATING = /^(wg syncconf|iptables -I|swapoff|modprobe|sysctl|curl|gpg|apt-get|apt-mark|dnf|setenforce|kubeadm (init|join|config images pull)|kubectl .*\b(apply|drain|delete)\b|systemctl (restart|enable|daemon-reload))/;
 
 interface FakeNode {
     root: string;
@@ -259,6 +263,77 @@ describe("drain.sh", () => {
         const r = fakeNode(UBUNTU).run(DRAIN);
         assert.equal(r.status, 0);
         assert.deepEqual(mutating(r.calls), []);
+    });
+});
+
+describe("the WireGuard mesh (prepare with MESH=1, mesh-peers)", () => {
+    const MESH_PREPARE = composeScript(SCRIPTS.prepare, { K8S_VERSION: "1.35.9", CONTAINERD_VERSION: "2.1.5", NODE_IP: "10.200.2.1", ROLE: "worker", MESH: "1" });
+    const KEY = "c2VjcmV0LXdpcmVndWFyZC1rZXktMzItYnl0ZXMtISE=";
+    const CONF = `[Interface]\nAddress = 10.200.2.1/16\nListenPort = 51820\nPrivateKey = ${KEY}\n`;
+    const meshBundle = renderBundle([{ path: "/etc/wireguard/wg0.base.conf", mode: "0600", content: CONF }]);
+
+    it("writes the configuration root-only, brings wg0 up once, and never prints the key", () => {
+        const node = fakeNode(UBUNTU);
+        fs.writeFileSync(path.join(node.root, "../bin/wg"), "#!/usr/bin/env bash\nexit 0\n", { mode: 0o755 });
+        const r = node.run(MESH_PREPARE, { stdin: meshBundle });
+        assert.equal(r.status, 0, r.stderr);
+        const conf = path.join(node.root, "etc/wireguard/wg0.conf");
+        assert.equal(fs.readFileSync(conf, "utf8"), CONF);
+        assert.equal(fs.statSync(conf).mode & 0o777, 0o600);
+        assert.ok(r.calls.includes("systemctl enable --now wg-quick@wg0"));
+        assert.ok(!`${r.stdout}${r.stderr}${r.calls.join("\n")}`.includes(KEY), "the private key appears in no output and no command line");
+        fs.writeFileSync(path.join(node.state, "wg-up"), "");
+        const again = node.run(MESH_PREPARE, { stdin: meshBundle });
+        assert.equal(again.status, 0, again.stderr);
+        assert.deepEqual(mutating(again.calls), [], "a second run changes nothing");
+        assert.ok(!again.calls.includes("systemctl enable --now wg-quick@wg0"));
+    });
+
+    it("mesh-peers adds another stack's peers (kept across prepare runs) and removes them", () => {
+        const node = fakeNode(UBUNTU);
+        fs.writeFileSync(path.join(node.state, "wg-up"), "");
+        node.run(MESH_PREPARE, { stdin: meshBundle });
+        const peers = "# acme-prod-burst-burst-1\n[Peer]\nPublicKey = abc=\nAllowedIPs = 10.200.128.1/32\n";
+        const add = node.run(composeScript(SCRIPTS.meshPeers, { PEERS_NAME: "acme-prod-burst" }), { stdin: peers });
+        assert.equal(add.status, 0, add.stderr);
+        const conf = () => fs.readFileSync(path.join(node.root, "etc/wireguard/wg0.conf"), "utf8");
+        assert.equal(conf(), CONF + peers);
+        assert.ok(add.calls.some((c) => c.startsWith("wg syncconf wg0")));
+        assert.equal(node.run(MESH_PREPARE, { stdin: meshBundle }).status, 0);
+        assert.equal(conf(), CONF + peers, "prepare keeps other stacks' peers");
+        const again = node.run(composeScript(SCRIPTS.meshPeers, { PEERS_NAME: "acme-prod-burst" }), { stdin: peers });
+        assert.deepEqual(mutating(again.calls), []);
+        const remove = node.run(composeScript(SCRIPTS.meshPeers, { PEERS_NAME: "acme-prod-burst", REMOVE: "1" }));
+        assert.equal(remove.status, 0, remove.stderr);
+        assert.equal(conf(), CONF);
+    });
+});
+
+describe("the first boot of an auto scaling group instance", () => {
+    const script = asgFirstBootScript({ K8S_VERSION: "1.35.9", CONTAINERD_VERSION: "2.1.5", ROLE: "worker", JOIN_CONFIG: "nodeName: __NODE_NAME__\nnodeIp: __NODE_IP__\ntoken: abcdef.0123456789abcdef\n" });
+
+    it("is shellcheck-clean", () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "asg-")), "first-boot.sh");
+        fs.writeFileSync(file, script);
+        const r = spawnSync("shellcheck", ["--shell=bash", file], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stdout);
+    });
+
+    it("closes the metadata service to non-root first, prepares, then joins with its own name and address", () => {
+        const node = fakeNode(UBUNTU);
+        fs.writeFileSync(path.join(node.root, "../bin/curl"), '#!/usr/bin/env bash\ncase "$*" in *local-ipv4*) echo 10.1.16.7;; *api/token*) echo tok;; *) exit 0;; esac\n', { mode: 0o755 });
+        fs.writeFileSync(path.join(node.root, "../bin/hostname"), "#!/usr/bin/env bash\necho ip-10-1-16-7\n", { mode: 0o755 });
+        const r = node.run(script);
+        assert.equal(r.status, 0, r.stderr);
+        const calls = mutating(r.calls);
+        assert.equal(calls[0], "iptables -I OUTPUT -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT");
+        assert.equal(calls[calls.length - 1], `kubeadm join --config ${node.root}/etc/kubernetes/infra/kubeadm-join.yaml`);
+        assert.ok(!r.calls.includes("cloud-init status --wait"), "it runs inside cloud-init: waiting for it would deadlock");
+        const join = path.join(node.root, "etc/kubernetes/infra/kubeadm-join.yaml");
+        assert.equal(fs.readFileSync(join, "utf8"), "nodeName: ip-10-1-16-7\nnodeIp: 10.1.16.7\ntoken: abcdef.0123456789abcdef\n");
+        assert.equal(fs.statSync(join).mode & 0o777, 0o600);
+        assert.equal(fs.readFileSync(path.join(node.root, "etc/default/kubelet"), "utf8"), "KUBELET_EXTRA_ARGS=--node-ip=10.1.16.7\n");
+        assert.deepEqual(mutating(node.run(script).calls), [], "a reboot changes nothing");
     });
 });
 

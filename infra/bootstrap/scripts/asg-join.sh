@@ -15,7 +15,7 @@ iptables -C OUTPUT -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT 2>/d
   iptables -I OUTPUT -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT
 prepare_node
 node_name=$(hostname -s)
-printf '%s\n' "$JOIN_CONFIG" | sed -e "s/__NODE_NAME__/$node_name/g" -e "s/__NODE_IP__/$NODE_IP/g" | write_file /etc/kubernetes/infra/kubeadm-join.yaml 0600 || true
+printf '%s' "$JOIN_CONFIG" | sed -e "s/__NODE_NAME__/$node_name/g" -e "s/__NODE_IP__/$NODE_IP/g" | write_file /etc/kubernetes/infra/kubeadm-join.yaml 0600 || true
 install -d -m 0700 "$ROOT/var/log"
 kubeadm join --config "$ROOT/etc/kubernetes/infra/kubeadm-join.yaml" >"$ROOT/var/log/infra-kubeadm-join.log" 2>&1 || fail "kubeadm join failed; see /var/log/infra-kubeadm-join.log"
 log "joined as $node_name"

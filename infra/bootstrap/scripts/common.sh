@@ -46,3 +46,11 @@ os_family() {
     *) fail "unsupported OS ${id:-unknown} ${version:-unknown} (supported: Ubuntu 22.04/24.04, Debian 12, Rocky/Alma Linux 9)" ;;
   esac
 }
+
+# assemble_wireguard: wg0.conf = this stack's configuration + the peers other stacks added in
+# /etc/wireguard/peers.d. Returns 0 when the file changed.
+assemble_wireguard() {
+  local peers=()
+  for f in "$ROOT"/etc/wireguard/peers.d/*.conf; do [ -f "$f" ] && peers+=("$f"); done
+  cat "$ROOT/etc/wireguard/wg0.base.conf" "${peers[@]}" | write_file /etc/wireguard/wg0.conf 0600
+}

@@ -15,7 +15,7 @@ else
   if write_file "$file" 0600; then changed=true; fi
 fi
 if $changed || [ ! -f "$ROOT/etc/wireguard/wg0.conf" ]; then
-  cat "$ROOT/etc/wireguard/wg0.base.conf" "$ROOT"/etc/wireguard/peers.d/*.conf 2>/dev/null | write_file /etc/wireguard/wg0.conf 0600 || true
+  assemble_wireguard || true
   wg syncconf wg0 <(wg-quick strip wg0)
   log "peers of $PEERS_NAME $([ "${REMOVE:-0}" = 1 ] && echo removed || echo added)"
 else

@@ -29,8 +29,7 @@ if [ "${MESH:-0}" = 1 ]; then
     if [ "$family" = apt ]; then apt-get update -q && apt-get install -y -q wireguard-tools; else dnf install -y -q wireguard-tools; fi
   fi
   install -d -m 0700 "$ROOT/etc/wireguard/peers.d"
-  if cat "$ROOT/etc/wireguard/wg0.base.conf" "$ROOT"/etc/wireguard/peers.d/*.conf 2>/dev/null | write_file /etc/wireguard/wg0.conf 0600 ||
-    ! systemctl is-active --quiet wg-quick@wg0; then
+  if assemble_wireguard || ! systemctl is-active --quiet wg-quick@wg0; then
     if ip link show wg0 >/dev/null 2>&1; then
       log "updating the mesh peers"
       wg syncconf wg0 <(wg-quick strip wg0)
