@@ -3,11 +3,14 @@
  * mock runtime, no cloud credentials. Prints the resource tree and a `Plan:` line.
  * Exit codes: 0 planned; 2 invalid configuration (problems on stderr); 1 anything else.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { isConfigError } from "../../infra/config/errors";
-import { planStack, renderLookups, renderOutputs, renderTree, StackFileError, summaryLine, writePlan } from "./index";
+import { diffPlans, readPlanDir, renderDiff } from "./diff";
+import { planStack, renderCost, renderLookups, renderOutputs, renderTree, StackFileError, summaryLine, writePlan } from "./index";
 
-const USAGE = "usage: npm run plan -- <stack> [--config-file FILE] [--out DIR]";
+const USAGE = "usage: npm run plan -- <stack> [--config-file FILE] [--out DIR]\n       npm run plan -- diff <before-dir> <after-dir>";
 
 async function main(argv: string[]): Promise<number> {
     let args;
@@ -24,6 +27,20 @@ async function main(argv: string[]): Promise<number> {
     if (args.values.help) {
         process.stdout.write(`${USAGE}\n`);
         return 0;
+    }
+    if (args.positionals[0] === "diff") {
+        if (args.positionals.length !== 3) {
+            process.stderr.write(`plan: diff takes two plan directories\nusage: npm run plan -- diff <before-dir> <after-dir>\n`);
+            return 1;
+        }
+        try {
+            const [before, after] = [readPlanDir(args.positionals[1]), readPlanDir(args.positionals[2])];
+            process.stdout.write(`${renderDiff(diffPlans(before.resources, after.resources), { before: before.cost, after: after.cost })}\n`);
+            return 0;
+        } catch (e) {
+            process.stderr.write(`plan: diff: ${(e as Error).message.split("\n")[0]}\n`);
+            return 1;
+        }
     }
     if (args.positionals.length !== 1) {
         process.stderr.write(`plan: expected one stack name\n${USAGE}\n`);
@@ -42,10 +59,12 @@ async function main(argv: string[]): Promise<number> {
         if (lookups) process.stdout.write(`${lookups}\n\n`);
         const outputs = renderOutputs(plan.outputs);
         if (outputs) process.stdout.write(`${outputs}\n\n`);
+        process.stdout.write(`${renderCost(plan.cost)}\n\n`);
         process.stdout.write(`${summaryLine(plan.resources)}\n`);
         if (args.values.out) {
             writePlan(args.values.out, plan);
-            process.stdout.write(`Wrote ${args.values.out}/resources.json, outputs.json, lookups.json, manifests/ and scripts/\n`);
+            fs.writeFileSync(path.join(args.values.out, "cost.json"), `${JSON.stringify(plan.cost, null, 2)}\n`);
+            process.stdout.write(`Wrote ${args.values.out}/resources.json, outputs.json, lookups.json, cost.json, manifests/ and scripts/\n`);
         }
         return 0;
     } catch (e) {

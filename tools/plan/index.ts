@@ -2,10 +2,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { program } from "../../stacks";
+import { type CostReport, estimateCost, loadPrices } from "./cost";
 import { type PlanInput, type PlanResult, runPlan, SECRET } from "./engine";
 import type { StackReferenceOutputs } from "./mocks";
 import { parseStackFile, readStackFile, type StackFile } from "./stack-file";
 
+export * from "./cost";
 export * from "./engine";
 export * from "./report";
 export * from "./stack-file";
@@ -18,6 +20,7 @@ export function stackFilePath(stack: string): string {
 
 export interface StackPlan extends PlanResult {
     file: StackFile;
+    cost: CostReport;
 }
 
 export interface PlanOptions {
@@ -52,7 +55,7 @@ export async function planFile(stack: string, file: StackFile, opts: PlanOptions
     const stackReferences = opts.stackReferences ?? (await baseStackOutputs(file));
     const input: PlanInput = { stack, values: file.values, secretKeys: file.secretKeys, ...opts, stackReferences };
     const result = await runPlan(input, program);
-    return { ...result, file };
+    return { ...result, file, cost: estimateCost(result.resources, loadPrices(), file.values["aws:region"]) };
 }
 
 /** Plans `Pulumi.<stack>.yaml`, or `configFile` when given. */
