@@ -1,0 +1,86 @@
+/** The plan diff on hand-made pairs of plans, and the cost estimate against the price table. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { diffPlans, renderDiff } from "../../tools/plan/diff";
+import { estimateCost, HOURS_PER_MONTH, loadPrices, planStack, type PlannedResource, SECRET } from "../../tools/plan";
+
+const res = (name: string, type: string, inputs: Record<string, unknown>, extra: Partial<PlannedResource> = {}): PlannedResource => ({
+    urn: `urn:pulumi:s::infra::infra:nodes:HetznerPool$${type}::${name}`,
+    type,
+    name,
+    parent: "urn:pulumi:s::infra::infra:nodes:HetznerPool::pool",
+    custom: true,
+    dependsOn: [],
+    inputs,
+    protect: false,
+    retainOnDelete: false,
+    deleteBeforeReplace: false,
+    replaceOnChanges: [],
+    ignoreChanges: [],
+    additionalSecretOutputs: [],
+    provider: null,
+    ...extra,
+});
+const pool: PlannedResource = { ...res("pool", "infra:nodes:HetznerPool", {}), urn: "urn:pulumi:s::infra::infra:nodes:HetznerPool::pool", custom: false, parent: "urn:pulumi:s::infra::pulumi:pulumi:Stack::infra-s" };
+const stack: PlannedResource = { ...res("infra-s", "pulumi:pulumi:Stack", {}), urn: "urn:pulumi:s::infra::pulumi:pulumi:Stack::infra-s", parent: null, custom: false };
+const server = (n: string, inputs: Record<string, unknown>, extra: Partial<PlannedResource> = {}) => res(n, "hcloud:index/server:Server", { serverType: "cx23", location: "fsn1", ...inputs }, extra);
+
+describe("plan diff", () => {
+    it("added and removed resources", () => {
+        const d = diffPlans([stack, pool, server("a", {})], [stack, pool, server("b", {})]);
+        assert.deepEqual(d.map((x) => [x.kind, x.resource.name]), [["add", "b"], ["remove", "a"]]);
+    });
+    it("a change in place lists the input path with old and new values", () => {
+        const d = diffPlans([stack, pool, server("a", {})], [stack, pool, server("a", { serverType: "cx33" })]);
+        assert.deepEqual(d.map((x) => [x.kind, x.changes]), [["update", [{ path: "serverType", before: "cx23", after: "cx33" }]]]);
+        assert.match(renderDiff(d), /- `serverType`: `"cx23"` → `"cx33"`/);
+        assert.match(renderDiff(d), /### infra:nodes:HetznerPool pool/);
+    });
+    it("a change the provider cannot make in place is a replacement", () => {
+        const d = diffPlans([stack, pool, server("a", {})], [stack, pool, server("a", { location: "nbg1" })]);
+        assert.equal(d[0].kind, "replace");
+        assert.equal(d[0].dangerous, false);
+    });
+    it("ignored changes do not replace", () => {
+        const d = diffPlans([stack, pool, server("a", { image: "ubuntu-22.04" }, { ignoreChanges: ["image"] })], [stack, pool, server("a", { image: "ubuntu-24.04" }, { ignoreChanges: ["image"] })]);
+        assert.equal(d[0].kind, "update");
+    });
+    it("a secret change shows as [secret] on both sides, never the value", () => {
+        const before = res("db", "kubernetes:core/v1:Secret", { kind: "Secret", metadata: { name: "db" }, stringData: SECRET, type: "Opaque" });
+        const after = res("db", "kubernetes:core/v1:Secret", { kind: "Secret", metadata: { name: "db" }, stringData: SECRET, type: "kubernetes.io/basic-auth" });
+        const md = renderDiff(diffPlans([stack, pool, before], [stack, pool, after]));
+        assert.match(md, /`type`: `"Opaque"` → `"kubernetes.io\/basic-auth"`/);
+        assert.ok(!/stringData/.test(md), "an unchanged secret is not listed");
+    });
+    it("flags the replacement of a protected or stateful resource at the top", () => {
+        const sts = (claim: string) => res("database", "kubernetes:apps/v1:StatefulSet", { kind: "StatefulSet", metadata: { name: "database" }, spec: { volumeClaimTemplates: [{ spec: { storageClassName: claim } }] } }, { protect: true });
+        const d = diffPlans([stack, pool, sts("standard")], [stack, pool, sts("retain")]);
+        assert.equal(d[0].kind, "replace");
+        assert.equal(d[0].dangerous, true);
+        const md = renderDiff(d);
+        assert.ok(md.indexOf("Warning: stateful or protected") < md.indexOf("###"));
+        assert.match(md, /replace `kubernetes:apps\/v1:StatefulSet` \*\*database\*\* \(protected\)/);
+    });
+    it("prints the cost delta", () => {
+        const c = (eur: number) => ({ date: "2026-11-22", sources: [], lines: [], totals: { EUR: eur }, unpriced: [] });
+        assert.match(renderDiff([], { before: c(8.76), after: c(17.52) }), /\*\*Cost:\*\* \+8\.76 EUR per month \(8\.76 -> 17\.52 EUR; prices of 2026-11-22\)/);
+    });
+});
+
+describe("cost estimate", () => {
+    it("the dev stack costs the sum of its servers from the price table, with the ingress load balancer unpriced", async () => {
+        const plan = await planStack("dev");
+        const prices = loadPrices();
+        const servers = plan.resources.filter((r) => r.type === "hcloud:index/server:Server");
+        const expected = servers.reduce((sum, s) => sum + prices.hetzner.serverTypesHourly[String(s.inputs.serverType)] * HOURS_PER_MONTH, 0);
+        assert.equal(plan.cost.totals.EUR, Math.round(expected * 100) / 100);
+        assert.deepEqual(plan.cost.unpriced.map((u) => u.item), ["load balancer lb11 (created by the hcloud cloud controller for ingress)"]);
+        assert.equal(plan.cost.date, prices.date);
+    });
+    it("an instance type the table does not know is listed as unpriced, not zero", () => {
+        const r = res("x", "aws:ec2/instance:Instance", { instanceType: "z9.huge", rootBlockDevice: { volumeSize: 10 } });
+        const c = estimateCost([stack, pool, r], loadPrices(), "us-east-1");
+        assert.deepEqual(c.unpriced.map((u) => u.item), ["instance z9.huge"]);
+        assert.equal(c.totals.USD, 0.8, "the volume is priced");
+    });
+});
