@@ -103,8 +103,27 @@ export function updateReadme(readme: string): string {
     return `${readme.slice(0, a + START.length)}\n${renderReference()}\n${readme.slice(b)}`;
 }
 
+/** The stacks whose topology the README shows. */
+export const PICTURED_STACKS = ["dev", "prod"] as const;
+
+export async function topologyPicture(stack: string): Promise<string> {
+    const { planStack, renderTopology } = await import("./plan");
+    return renderTopology(await planStack(stack));
+}
+
 if (require.main === module) {
-    const file = path.resolve(__dirname, "..", "README.md");
+    const root = path.resolve(__dirname, "..");
+    const file = path.join(root, "README.md");
     fs.writeFileSync(file, updateReadme(fs.readFileSync(file, "utf8")));
     process.stdout.write(`updated the config reference in ${file}\n`);
+    (async () => {
+        for (const stack of PICTURED_STACKS) {
+            const out = path.join(root, "docs", `topology-${stack}.svg`);
+            fs.writeFileSync(out, await topologyPicture(stack));
+            process.stdout.write(`wrote ${out}\n`);
+        }
+    })().catch((e) => {
+        process.stderr.write(`docs: ${(e as Error).message}\n`);
+        process.exit(1);
+    });
 }

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { isConfigError } from "../../infra/config/errors";
 import { diffPlans, readPlanDir, renderDiff } from "./diff";
+import { renderTopology } from "./topology";
 import { planStack, renderCost, renderLookups, renderOutputs, renderTree, StackFileError, summaryLine, writePlan } from "./index";
 
 const USAGE = "usage: npm run plan -- <stack> [--config-file FILE] [--out DIR]\n       npm run plan -- diff <before-dir> <after-dir>";
@@ -64,7 +65,8 @@ async function main(argv: string[]): Promise<number> {
         if (args.values.out) {
             writePlan(args.values.out, plan);
             fs.writeFileSync(path.join(args.values.out, "cost.json"), `${JSON.stringify(plan.cost, null, 2)}\n`);
-            process.stdout.write(`Wrote ${args.values.out}/resources.json, outputs.json, lookups.json, cost.json, manifests/ and scripts/\n`);
+            fs.writeFileSync(path.join(args.values.out, "topology.svg"), await renderTopology(plan));
+            process.stdout.write(`Wrote ${args.values.out}/resources.json, outputs.json, lookups.json, cost.json, topology.svg, manifests/ and scripts/\n`);
         }
         return 0;
     } catch (e) {

@@ -69,3 +69,4 @@ export function planText(stack: string, yamlText: string, opts: PlanOptions = {}
 }
 export * from "./graph";
 export * from "./synthetic";
+export * from "./topology";
