@@ -52,6 +52,8 @@ export class DjangoBackend extends pulumi.ComponentResource {
         ];
         const plain = { ...a.env, ALLOWED_HOSTS: a.host, STATIC_ROOT: a.staticRoot };
         const dbClient: Record<string, string> = a.databaseSecret ? { [DB_CLIENT_LABEL]: "true" } : {};
+        // Migrations and collectstatic see exactly the environment the server does.
+        const allEnv = [...Object.entries(plain).map(([n, value]) => ({ name: n, value })), ...env];
         this.migration = new k8s.batch.v1.Job(
             `${name}-migrate`,
             {
@@ -70,7 +72,7 @@ export class DjangoBackend extends pulumi.ComponentResource {
                                     name: "migrate",
                                     image: a.image,
                                     command: ["python", "manage.py", "migrate", "--noinput"],
-                                    env: [...Object.entries(plain).map(([n, value]) => ({ name: n, value })), ...env],
+                                    env: allEnv,
                                     resources: resourceSpec(a.resources),
                                     securityContext: containerSecurity(),
                                 },
@@ -96,7 +98,7 @@ export class DjangoBackend extends pulumi.ComponentResource {
                         name: "collectstatic",
                         image: a.image,
                         command: ["python", "manage.py", "collectstatic", "--noinput"],
-                        env: [...Object.entries(plain).map(([n, value]) => ({ name: n, value })), ...env],
+                        env: allEnv,
                         resources: resourceSpec(a.resources),
                         securityContext: containerSecurity(),
                         volumeMounts: [{ name: "static", mountPath: a.staticRoot }],

@@ -90,29 +90,15 @@ export function problemsFromIssues(prefix: readonly PropertyKey[], issues: reado
                 break;
             }
             case "too_small":
-                out.push({
-                    path: keyPath(path),
-                    message: iss.message.startsWith("Too small")
-                        ? iss.origin === "array"
-                            ? `must have at least ${String(iss.minimum)} item(s)`
-                            : iss.origin === "string"
-                              ? `must be at least ${String(iss.minimum)} character(s)`
-                              : `must be at least ${String(iss.minimum)}`
-                        : iss.message,
-                });
+            case "too_big": {
+                const small = iss.code === "too_small";
+                const bound = String(small ? iss.minimum : iss.maximum);
+                const word = small ? "least" : "most";
+                const generic = iss.message.startsWith(small ? "Too small" : "Too big");
+                const unit = iss.origin === "array" ? " item(s)" : iss.origin === "string" ? " character(s)" : "";
+                out.push({ path: keyPath(path), message: generic ? `must ${iss.origin === "array" ? "have" : "be"} at ${word} ${bound}${unit}` : iss.message });
                 break;
-            case "too_big":
-                out.push({
-                    path: keyPath(path),
-                    message: iss.message.startsWith("Too big")
-                        ? iss.origin === "array"
-                            ? `must have at most ${String(iss.maximum)} item(s)`
-                            : iss.origin === "string"
-                              ? `must be at most ${String(iss.maximum)} character(s)`
-                              : `must be at most ${String(iss.maximum)}`
-                        : iss.message,
-                });
-                break;
+            }
             default:
                 out.push({ path: keyPath(path), message: iss.message });
         }
