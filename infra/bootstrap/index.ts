@@ -99,6 +99,7 @@ export class KubeadmCluster extends pulumi.ComponentResource implements ClusterH
                         token: tok,
                         tokenTtlHours: k.joinTokenTtlHours,
                         serverTlsBootstrap: args.kubelet.serverTlsBootstrap,
+                        encryptSecrets: true,
                         cloudProviderExternal: args.kubelet.cloudProviderExternal,
                         nodeName: first.name,
                         nodeIp: ip,

@@ -33,6 +33,19 @@ export interface InitConfigArgs extends NodeRegistrationArgs {
     readonly tokenTtlHours: number;
     /** Kubelets request serving certificates from the cluster CA (verified by metrics-server). */
     readonly serverTlsBootstrap: boolean;
+    /** The API server encrypts Secrets in etcd with the key in ENCRYPTION_CONFIG_PATH. */
+    readonly encryptSecrets: boolean;
+}
+
+export const ENCRYPTION_CONFIG_PATH = "/etc/kubernetes/encryption/config.yaml";
+
+/** Secrets (and nothing else) encrypted at rest with AES-CBC; identity reads what predates it. */
+export function renderEncryptionConfig(keyBase64: string): string {
+    return YAML.stringify({
+        apiVersion: "apiserver.config.k8s.io/v1",
+        kind: "EncryptionConfiguration",
+        resources: [{ resources: ["secrets"], providers: [{ aescbc: { keys: [{ name: "key1", secret: keyBase64 }] } }, { identity: {} }] }],
+    });
 }
 
 export interface JoinConfigArgs extends NodeRegistrationArgs {
@@ -96,7 +109,15 @@ export function renderInitConfig(a: InitConfigArgs): string {
             kubernetesVersion: `v${a.kubernetesVersion}`,
             controlPlaneEndpoint: a.controlPlaneEndpoint,
             networking: { podSubnet: a.podCidr, serviceSubnet: a.serviceCidr, dnsDomain: "cluster.local" },
-            apiServer: { certSANs: [...new Set(a.certSans)] },
+            apiServer: {
+                certSANs: [...new Set(a.certSans)],
+                ...(a.encryptSecrets
+                    ? {
+                          extraArgs: [{ name: "encryption-provider-config", value: ENCRYPTION_CONFIG_PATH }],
+                          extraVolumes: [{ name: "encryption", hostPath: "/etc/kubernetes/encryption", mountPath: "/etc/kubernetes/encryption", readOnly: true, pathType: "DirectoryOrCreate" }],
+                      }
+                    : {}),
+            },
         },
         kubelet(a.serverTlsBootstrap),
     );

@@ -5,8 +5,10 @@
  * the CAs pre-placed (no `--upload-certs`, whose copy expires after two hours).
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { caCertHash } from "./ca-hash";
+import { ENCRYPTION_CONFIG_PATH, renderEncryptionConfig } from "./kubeadm-config";
 import type { BundleFile } from "./remote";
 
 const TEN_YEARS_HOURS = 87600;
@@ -26,6 +28,8 @@ export interface ClusterPki {
     readonly admin: KeyPair;
     /** `sha256:<hex>` of the cluster CA's public key, secret. */
     readonly caCertHash: pulumi.Output<string>;
+    /** AES key (base64) Secrets are encrypted with in etcd, secret. */
+    readonly encryptionKey: pulumi.Output<string>;
 }
 
 function certificateAuthority(name: string, commonName: string, parent: pulumi.Resource): { pair: KeyPair; publicKeyPem: pulumi.Output<string> } {
@@ -70,14 +74,17 @@ export function createPki(name: string, parent: pulumi.Resource): ClusterPki {
         serviceAccount: { keyPem: pulumi.secret(sa.privateKeyPem), publicKeyPem: sa.publicKeyPem },
         admin: { certPem: adminCert.certPem, keyPem: pulumi.secret(adminKey.privateKeyPem) },
         caCertHash: pulumi.secret(ca.publicKeyPem.apply(caCertHash)),
+        encryptionKey: pulumi.secret(new random.RandomBytes(`${name}-etcd-encryption-key`, { length: 32 }, { parent, additionalSecretOutputs: ["base64", "hex"] }).base64),
     };
 }
 
 /** The files every control plane shares, at kubeadm's paths. */
 export function sharedPkiFiles(pki: ClusterPki): pulumi.Output<BundleFile[]> {
     return pulumi
-        .all([pki.ca.certPem, pki.ca.keyPem, pki.frontProxyCa.certPem, pki.frontProxyCa.keyPem, pki.etcdCa.certPem, pki.etcdCa.keyPem, pki.serviceAccount.keyPem, pki.serviceAccount.publicKeyPem])
-        .apply(([caCrt, caKey, fpCrt, fpKey, etcdCrt, etcdKey, saKey, saPub]) => [
+        .all([pki.ca.certPem, pki.ca.keyPem, pki.frontProxyCa.certPem, pki.frontProxyCa.keyPem, pki.etcdCa.certPem, pki.etcdCa.keyPem, pki.serviceAccount.keyPem, pki.serviceAccount.publicKeyPem, pki.encryptionKey])
+        .apply(([caCrt, caKey, fpCrt, fpKey, etcdCrt, etcdKey, saKey, saPub, encryptionKey]) => [
+            // Every API server encrypts Secrets in etcd with the same key.
+            { path: ENCRYPTION_CONFIG_PATH, mode: "0600", content: renderEncryptionConfig(encryptionKey) },
             { path: "/etc/kubernetes/pki/ca.crt", mode: "0644", content: caCrt },
             { path: "/etc/kubernetes/pki/ca.key", mode: "0600", content: caKey },
             { path: "/etc/kubernetes/pki/front-proxy-ca.crt", mode: "0644", content: fpCrt },

@@ -76,6 +76,27 @@ describe("kubeadm configuration of the example stacks", () => {
     });
 });
 
+describe("Secrets encrypted at rest in etcd", () => {
+    it("the API server reads an encryption configuration whose key the program generated and keeps secret", async () => {
+        const plan = await planStack("dev");
+        const init = plan.resources.find((r) => r.name.endsWith("-init"))!;
+        const files = bundleFiles(String(plan.plainInputs.get(init.urn)!.stdin));
+        const cluster = YAML.parseAllDocuments(files.get("/etc/kubernetes/infra/kubeadm-init.yaml")!)[1].toJS();
+        assert.deepEqual(cluster.apiServer.extraArgs, [{ name: "encryption-provider-config", value: "/etc/kubernetes/encryption/config.yaml" }]);
+        assert.equal(cluster.apiServer.extraVolumes[0].hostPath, "/etc/kubernetes/encryption");
+        const enc = YAML.parse(files.get("/etc/kubernetes/encryption/config.yaml")!);
+        assert.equal(enc.kind, "EncryptionConfiguration");
+        assert.deepEqual(enc.resources[0].resources, ["secrets"]);
+        const key = enc.resources[0].providers[0].aescbc.keys[0].secret as string;
+        assert.equal(Buffer.from(key, "base64").length, 32, "an AES-256 key");
+        assert.deepEqual(enc.resources[0].providers[1], { identity: {} }, "Secrets written before encryption stay readable");
+        assert.equal(init.inputs.stdin, "[secret]", "it travels only in the secret bundle");
+        const keyResource = plan.resources.find((r) => r.type === "random:index/randomBytes:RandomBytes" && r.name.endsWith("-etcd-encryption-key"))!;
+        assert.ok(keyResource.additionalSecretOutputs.includes("base64"), "the generated key is a secret output");
+        assert.ok(!JSON.stringify(plan.resources).includes(key), "and visible nowhere in the plan");
+    });
+});
+
 describe("the CA hash", () => {
     it("equals openssl's SHA-256 of the DER public key, as kubeadm documents it", () => {
         for (const type of ["rsa", "ec"] as const) {
