@@ -199,6 +199,7 @@ const ssh = strict({
         .array(cidr())
         .default([])
         .describe("Sources allowed to reach SSH (22) and the API (6443) of cloud nodes. Required with a cloud pool."),
+    allowWorldAdmin: z.boolean().default(false).describe("Allow 0.0.0.0/0 in adminCidrs in prod (the policy forbids it otherwise). Defaults to false."),
     bastion: bastion.optional().describe("Jump host through which the program reaches on-prem (vmware/static) nodes, e.g. VMs in a DMZ."),
     dialErrorLimit: z.number().int().min(1).max(100).default(20).describe("Connection attempts before a remote command fails. Defaults to 20."),
     perDialTimeoutSeconds: z.number().int().min(1).max(120).default(10).describe("Seconds each connection attempt may take. Defaults to 10."),

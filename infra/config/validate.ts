@@ -202,6 +202,8 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
         add(P("hetzner", "subnetCidr"), `${s.hetzner.subnetCidr} must lie inside networkCidr ${s.hetzner.networkCidr}`);
 
     // Cloud access.
+    if (s.environment === "prod" && !s.ssh.allowWorldAdmin && s.ssh.adminCidrs.some((c) => c.endsWith("/0")))
+        add(P("ssh", "adminCidrs"), "opens SSH and the API to the world in prod: list your networks, or set ssh.allowWorldAdmin to true to accept it");
     if (cloudPools.length > 0) {
         if (!s.ssh.publicKey) add(P("ssh", "publicKey"), "is required with a cloud pool (it is installed on the servers)");
         if (s.ssh.adminCidrs.length === 0)
