@@ -1,0 +1,126 @@
+/**
+ * Bad input, fuzzed: valid stack configs mutated at random (wrong types, out-of-range numbers,
+ * missing and unknown keys, odd strings, unicode, shell metacharacters in names and addresses).
+ * Every run ends in a valid config or in key-path errors (exit 2): never a crash, never a value
+ * with shell metacharacters accepted where it would reach a script.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { ConfigError, isConfigError } from "../../infra/config";
+import { type Json, parse, validConfig, withConfig } from "../helpers";
+
+const RUNS = 2000;
+
+/** A richer valid base: on-prem nodes, apps, backups, the mesh. */
+function richConfig(): Record<string, Json> {
+    return withConfig((c) => {
+        c["infra:mesh"] = { enabled: true };
+        c["infra:backupAccessKeyId"] = { secure: "v1:a" };
+        c["infra:backupSecretAccessKey"] = { secure: "v1:b" };
+        c["infra:pools"].push({ name: "dmz", provider: "vmware", role: "worker", nodes: [{ name: "w1", address: "192.168.18.202", user: "ubuntu" }] });
+        c["infra:apps"] = {
+            host: "app.example.com",
+            backend: { image: "team/api:1.0", replicas: 2 },
+            frontend: { image: "team/web:1.0" },
+            database: { engine: "mariadb", initSql: "CREATE TABLE t (id INT);" },
+            backups: { bucket: "acme-backups", schedule: "0 3 * * *" },
+        };
+    });
+}
+
+type Path = (string | number)[];
+function paths(value: Json, at: Path = []): Path[] {
+    const out: Path[] = [at];
+    if (Array.isArray(value)) value.forEach((v, i) => out.push(...paths(v, [...at, i])));
+    else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) if (!(v && typeof v === "object" && "secure" in v)) out.push(...paths(v, [...at, k]));
+    return out;
+}
+function setAt(root: any, path: Path, value: unknown): void {
+    const parent = path.slice(0, -1).reduce((o, k) => o?.[k], root);
+    if (parent && typeof parent === "object") parent[path[path.length - 1]] = value;
+}
+function deleteAt(root: any, path: Path): void {
+    const parent = path.slice(0, -1).reduce((o, k) => o?.[k], root);
+    if (Array.isArray(parent)) parent.splice(Number(path[path.length - 1]), 1);
+    else if (parent && typeof parent === "object") delete parent[path[path.length - 1]];
+}
+
+const SHELL = ["'; rm -rf / #", "$(id)", "`reboot`", "a b", "x\ny", "a|b", "&&", "\"q\"", "../../etc/passwd"];
+const oddString = fc.oneof(fc.constantFrom(...SHELL), fc.string(), fc.string({ unit: "grapheme" }), fc.constantFrom("", " ", "ünïcødé", "😀", "-1", "1e999", "null"));
+const oddValue = fc.oneof(oddString, fc.integer({ min: -1e6, max: 1e6 }), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }), fc.constant({}), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }));
+
+type Mutation = { kind: "set"; pick: number; value: unknown } | { kind: "delete"; pick: number } | { kind: "unknown"; pick: number; key: string };
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+    fc.record({ kind: fc.constant("set" as const), pick: fc.nat(), value: oddValue }),
+    fc.record({ kind: fc.constant("delete" as const), pick: fc.nat() }),
+    fc.record({ kind: fc.constant("unknown" as const), pick: fc.nat(), key: fc.string({ minLength: 1, maxLength: 8 }) }),
+);
+
+function mutate(base: Record<string, Json>, ms: Mutation[]): Record<string, Json> {
+    const c = structuredClone(base) as any;
+    for (const m of ms) {
+        const ps = paths(c).filter((p) => p.length > 0);
+        const p = ps[m.pick % ps.length];
+        if (m.kind === "set") setAt(c, p, m.value);
+        else if (m.kind === "delete") deleteAt(c, p);
+        else {
+            const target = p.slice(0, -1).reduce((o: any, k) => o?.[k], c);
+            if (target && typeof target === "object" && !Array.isArray(target)) target[m.key] = 1;
+        }
+    }
+    return c;
+}
+
+/** Fields whose values reach shell scripts (node names, addresses, SSH users, the cluster name). */
+const SCRIPT_BOUND = /^infra:(clusterName$|pools\[\d+\]\.(name|nodes\[\d+\]\.(name|address|privateAddress|user))$|ssh\.(user|bastion\.(host|user))$|kubernetes\.(version|apiEndpoint|containerdVersion)$)/;
+
+describe("fuzzed stack configs", () => {
+    it(`${RUNS} mutated configs end in a valid config or key-path errors, never a crash`, () => {
+        let valid = 0;
+        let rejected = 0;
+        const started = Date.now();
+        fc.assert(
+            fc.property(fc.boolean(), fc.array(mutation, { minLength: 1, maxLength: 3 }), (rich, ms) => {
+                const config = mutate(rich ? richConfig() : validConfig(), ms);
+                let cfg;
+                try {
+                    cfg = parse(config);
+                } catch (e) {
+                    assert.ok(isConfigError(e), `not a config error: ${(e as Error)?.stack ?? String(e)}`);
+                    const ps = (e as ConfigError).problems;
+                    assert.ok(ps.length > 0);
+                    for (const p of ps) {
+                        assert.match(p.path, /^(infra|hcloud|aws):/, p.path);
+                        assert.ok(p.message.length > 0);
+                    }
+                    rejected++;
+                    return;
+                }
+                valid++;
+                // A config that passed keeps shell metacharacters out of every script-bound field.
+                const values: [string, unknown][] = [
+                    ["infra:clusterName", cfg.clusterName],
+                    ["infra:ssh.user", cfg.ssh.user],
+                    ["infra:kubernetes.version", cfg.kubernetes?.version],
+                    ["infra:kubernetes.apiEndpoint", cfg.kubernetes?.apiEndpoint],
+                    ...cfg.pools.flatMap((p, i) => [
+                        [`infra:pools[${i}].name`, p.name] as [string, unknown],
+                        ...(p.provider === "vmware" || p.provider === "static" ? p.nodes.flatMap((n, j) => [[`infra:pools[${i}].nodes[${j}].address`, n.address], [`infra:pools[${i}].nodes[${j}].user`, n.user]] as [string, unknown][]) : []),
+                    ]),
+                ];
+                for (const [path, v] of values) {
+                    assert.ok(SCRIPT_BOUND.test(path));
+                    if (typeof v === "string") assert.match(v, /^[A-Za-z0-9._-]+$/, `${path} = ${JSON.stringify(v)} would reach a script`);
+                }
+            }),
+            { numRuns: RUNS, seed: 20261122 },
+        );
+        const seconds = (Date.now() - started) / 1000;
+        console.log(`fuzz: ${RUNS} configs tried (${valid} valid, ${rejected} rejected with key-path errors) in ${seconds.toFixed(1)} s`);
+        assert.equal(valid + rejected, RUNS);
+        assert.ok(rejected > RUNS / 2, "most mutations are invalid");
+        assert.ok(valid > 0, "some mutations stay valid");
+        assert.ok(seconds < 60, `${seconds} s`);
+    });
+});
