@@ -60,6 +60,8 @@ export interface PlanResult {
      * command's `connection`).
      */
     plainInputs: Map<string, Record<string, unknown>>;
+    /** Values resources produce as secret outputs (generated passwords, keys, tokens). */
+    secretOutputs: string[];
     /** Every plain value the program handled as a secret (for the secret scans). */
     secretValues: string[];
     /** Lines the program logged (warnings, info), in order. */
@@ -121,6 +123,7 @@ async function planOnce(input: PlanInput, program: () => Promise<Record<string, 
     const resources: PlannedResource[] = [];
     const lookups: PlannedLookup[] = [];
     const plainInputs = new Map<string, Record<string, unknown>>();
+    const secretOutputs = new Set<string>();
     const log: string[] = [];
     let outputs: Record<string, unknown> = {};
     let plainOutputs: Record<string, unknown> = {};
@@ -138,7 +141,7 @@ async function planOnce(input: PlanInput, program: () => Promise<Record<string, 
         pulumi.runtime.setAllConfig(input.values, input.secretKeys);
         await pulumi.runtime.setMocks(createMocks(input.stackReferences, input.values["aws:region"]), PROJECT, input.stack, input.preview ?? false);
         const monitor = (pulumi.runtime as unknown as { getMonitor(): Record<string, (...a: unknown[]) => unknown> }).getMonitor();
-        wrapMonitor(monitor, secrets, resources, lookups, plainInputs, (urn, o, plain) => {
+        wrapMonitor(monitor, secrets, resources, lookups, plainInputs, secretOutputs, (urn, o, plain) => {
             if (urn.endsWith(`::pulumi:pulumi:Stack::${PROJECT}-${input.stack}`)) {
                 outputs = o;
                 plainOutputs = plain;
@@ -163,10 +166,10 @@ async function planOnce(input: PlanInput, program: () => Promise<Record<string, 
         Error.stackTraceLimit = savedStackLimit;
         process.setSourceMapsEnabled(savedSourceMaps);
     }
-    return { stack: input.stack, resources, lookups, plainInputs, outputs, plainOutputs, secretValues: [...secrets].sort(), log };
+    return { stack: input.stack, resources, lookups, plainInputs, outputs, plainOutputs, secretOutputs: [...secretOutputs].sort(), secretValues: [...secrets].sort(), log };
 }
 
-type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
+type Callback = (err: unknown, resp?: { getUrn(): string; getObject?(): StructLike }) => void;
 interface RegisterRequest {
     getType(): string;
     getName(): string;
@@ -198,6 +201,7 @@ function wrapMonitor(
     out: PlannedResource[],
     lookups: PlannedLookup[],
     plainInputs: Map<string, Record<string, unknown>>,
+    secretOutputs: Set<string>,
     onOutputs: (urn: string, outputs: Record<string, unknown>, plain: Record<string, unknown>) => void,
 ): void {
     const invoke = monitor.invoke.bind(monitor);
@@ -209,8 +213,13 @@ function wrapMonitor(
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: unknown, cb: unknown) => {
         const r = req as RegisterRequest;
-        return register(req, (err: unknown, resp?: { getUrn(): string }) => {
+        return register(req, (err: unknown, resp?: { getUrn(): string; getObject?(): StructLike }) => {
             if (!err && resp) {
+                const state = resp.getObject?.()?.toJavaScript() ?? {};
+                // Secrets a resource generates. A remote command's connection and a Kubernetes Secret's
+                // data are secret wholesale; the secrets in them come from elsewhere, already known.
+                if (r.getType() !== "kubernetes:core/v1:Secret")
+                    for (const key of r.getAdditionalsecretoutputsList()) if (key !== "connection") collect(sanitize(state[key], new Set(), true), secretOutputs);
                 plainInputs.set(resp.getUrn(), sanitize(r.getObject()?.toJavaScript() ?? {}, secrets, true) as Record<string, unknown>);
                 const deps = new Set(r.getDependenciesList());
                 r.getPropertydependenciesMap().forEach((v) => v.getUrnsList().forEach((u) => deps.add(u)));
