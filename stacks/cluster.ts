@@ -38,6 +38,15 @@ export async function clusterStack(cfg: StackConfig): Promise<Record<string, unk
         endpoint,
         kubernetes: k,
         kubelet: { cloudProviderExternal, serverTlsBootstrap: !choices.kubeletInsecureTls },
+        etcdBackups: cfg.etcdBackups
+            ? {
+                  ...cfg.etcdBackups,
+                  endpoint: cfg.etcdBackups.endpoint ?? `https://s3.${cfg.etcdBackups.region}.amazonaws.com`,
+                  prefix: `etcd/${cfg.clusterName}`,
+                  accessKeyId: cfg.secrets.backupAccessKeyId!,
+                  secretAccessKey: cfg.secrets.backupSecretAccessKey!,
+              }
+            : undefined,
     });
     resolveMaterial(cluster.join);
     const platform = createPlatform(cfg, cluster.provider, [cluster.ready], layer);

@@ -15,7 +15,7 @@ import { renderInitConfig } from "./kubeadm-config";
 import { renderKubeconfig } from "./kubeconfig";
 import { createPki, type ClusterPki, sharedPkiFiles } from "./pki";
 import { type BundleFile, composeScript, renderBundle, SCRIPTS } from "./remote";
-import { drainGuard, joinNode, nodeLabels, prepareNode, rootScript } from "./steps";
+import { drainGuard, etcdBackup, type EtcdBackupSettings, joinNode, nodeLabels, prepareNode, rootScript } from "./steps";
 import type { ClusterHandle, JoinMaterial } from "./types";
 
 export * from "./types";
@@ -42,6 +42,8 @@ export interface KubeletOptions {
 
 export interface KubeadmClusterArgs {
     readonly clusterName: string;
+    /** Scheduled etcd snapshots from every control plane. */
+    readonly etcdBackups?: EtcdBackupSettings;
     readonly kubelet: KubeletOptions;
     /** Control planes first: the first one runs `kubeadm init`. */
     readonly nodes: readonly ClusterNode[];
@@ -124,6 +126,10 @@ export class KubeadmCluster extends pulumi.ComponentResource implements ClusterH
             const join = joinNode(node, this.join, { sharedPki: node.role === "control-plane" ? sharedPki : undefined, cloudProviderExternal: args.kubelet.cloudProviderExternal }, [this.init, this.prepares.get(node.name)!], this);
             this.joins.set(node.name, join);
             if (node.role === "worker") this.drains.set(node.name, drainGuard(node.name, first.connection, join, this));
+        }
+
+        if (args.etcdBackups) {
+            for (const cp of args.nodes.filter((n) => n.role === "control-plane")) etcdBackup(cp, args.etcdBackups, cp === first ? this.init : this.joins.get(cp.name)!, this);
         }
 
         const server = pulumi.interpolate`https://${args.endpoint.publicHost}:${args.endpoint.port}`;

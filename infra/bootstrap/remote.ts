@@ -15,6 +15,9 @@ export const SCRIPTS = {
     drain: loadScript(__dirname, "drain.sh"),
     meshPeers: loadScript(__dirname, "mesh-peers.sh"),
     asgJoin: loadScript(__dirname, "asg-join.sh"),
+    etcdBackup: loadScript(__dirname, "etcd-backup.sh"),
+    etcdSnapshot: loadScript(__dirname, "etcd-snapshot.sh"),
+    etcdRestore: loadScript(__dirname, "etcd-restore.sh"),
 } as const;
 
 /** The script that runs on the node: shebang, common helpers, parameters, body. */

@@ -123,3 +123,47 @@ export function asgJoinScript(material: JoinMaterial, k: PrepareSettings, pool: 
         ),
     );
 }
+
+export interface EtcdBackupSettings {
+    readonly intervalMinutes: number;
+    readonly retentionDays: number;
+    readonly bucket: string;
+    readonly region: string;
+    readonly endpoint: string;
+    readonly prefix: string;
+    readonly accessKeyId: pulumi.Output<string>;
+    readonly secretAccessKey: pulumi.Output<string>;
+}
+
+/** curl's configuration file with the storage credentials (curl -K), root-only on the node. */
+export function curlCredentials(accessKeyId: string, secretAccessKey: string): string {
+    const q = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+    return `user = "${q(accessKeyId)}:${q(secretAccessKey)}"\n`;
+}
+
+/** `<cp>-etcd-backup`: the snapshot timer on a control plane, once etcd runs there. */
+export function etcdBackup(node: ClusterNode, b: EtcdBackupSettings, after: pulumi.Resource, parent: pulumi.Resource): command.remote.Command {
+    const files = pulumi.all([b.accessKeyId, b.secretAccessKey]).apply(([id, key]) =>
+        renderBundle([
+            { path: "/etc/kubernetes/infra/etcd-backup/credentials", mode: "0600", content: curlCredentials(id, key) },
+            { path: "/etc/kubernetes/infra/etcd-backup/snapshot.sh", mode: "0700", content: SCRIPTS.etcdSnapshot },
+            { path: "/etc/kubernetes/infra/etcd-backup/restore.sh", mode: "0700", content: SCRIPTS.etcdRestore },
+        ]),
+    );
+    const script = rootScript(
+        node.connection,
+        composeScript(SCRIPTS.etcdBackup, {
+            INTERVAL_MINUTES: b.intervalMinutes,
+            RETENTION_DAYS: b.retentionDays,
+            BUCKET: b.bucket,
+            PREFIX: b.prefix,
+            REGION: b.region,
+            ENDPOINT: b.endpoint,
+        }),
+    );
+    return new command.remote.Command(
+        `${node.name}-etcd-backup`,
+        { connection: node.connection, create: script, update: script, stdin: pulumi.secret(files) },
+        { parent, dependsOn: [after] },
+    );
+}

@@ -402,6 +402,14 @@ const mesh = strict({
     port: z.number().int().min(1024).max(65535).default(51820).describe("WireGuard UDP port, opened in the cloud firewalls. Defaults to 51820."),
 });
 
+const etcdBackups = strict({
+    intervalMinutes: z.number().int().min(5).max(1440).default(15).describe("Minutes between etcd snapshots. Defaults to 15."),
+    retentionDays: z.number().int().min(1).max(3650).default(7).describe("Snapshots older than this are deleted. Defaults to 7."),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be an S3 bucket name" }).describe("Bucket the snapshots go to."),
+    region: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a region name" }).default("eu-central-1").describe("Bucket region (signing). Defaults to eu-central-1."),
+    endpoint: z.url({ error: "must be an https URL such as https://fsn1.your-objectstorage.com" }).optional().describe("S3-compatible endpoint (path-style). Defaults to https://s3.<region>.amazonaws.com."),
+});
+
 const existingCluster = strict({
     context: z.string().min(1).optional().describe("kubeconfig context to use. Defaults to the current context."),
 });
@@ -422,6 +430,7 @@ export const settingsSchema = strict({
     platform: platform.default(platform.parse({})).describe("Platform add-ons."),
     apps: apps.optional().describe("The application (Django backend, Angular frontend, database)."),
     burst: burst.optional().describe("Burst settings. Required when `mode` is burst."),
+    etcdBackups: etcdBackups.optional().describe("Scheduled etcd snapshots from every control plane to S3-compatible storage (keys: infra:backupAccessKeyId / infra:backupSecretAccessKey)."),
     mesh: mesh.default(mesh.parse({})).describe("Node-to-node WireGuard mesh across sites (a burst stack uses its base's)."),
     existingCluster: existingCluster.optional().describe("The cluster an apps-only stack deploys to."),
 });
@@ -433,8 +442,8 @@ export const settingsSchema = strict({
 export const SECRET_KEYS = {
     sshPrivateKey: "Private SSH key (PEM/OpenSSH) for every node. Required when the stack has nodes.",
     registryPassword: "Password or token of `apps.registry`. Required with `apps.registry`.",
-    backupAccessKeyId: "Access key id for `apps.backups`. Required with backups.",
-    backupSecretAccessKey: "Secret access key for `apps.backups`. Required with backups.",
+    backupAccessKeyId: "Access key id for `apps.backups` and `etcdBackups`. Required with either.",
+    backupSecretAccessKey: "Secret access key for `apps.backups` and `etcdBackups`. Required with either.",
     kubeconfig: "kubeconfig of an existing cluster (apps-only). Defaults to the ambient ~/.kube/config.",
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;

@@ -222,10 +222,12 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
     };
     if (hasNodes) needSecret("sshPrivateKey", "when the stack has nodes");
     if (s.apps?.registry) needSecret("registryPassword", "with apps.registry");
-    if (s.apps?.backups) {
-        needSecret("backupAccessKeyId", "with apps.backups");
-        needSecret("backupSecretAccessKey", "with apps.backups");
+    if (s.apps?.backups || s.etcdBackups) {
+        const why = s.apps?.backups ? "with apps.backups" : "with etcdBackups";
+        needSecret("backupAccessKeyId", why);
+        needSecret("backupSecretAccessKey", why);
     }
+    if (s.etcdBackups && s.mode !== "cluster") add(P("etcdBackups"), "is only for a cluster stack (it snapshots the cluster's own control planes)");
 
     // Add-ons.
     if (s.mode !== "burst") platformProblems(s, add);

@@ -42,7 +42,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         name: "unknown top-level key",
         config: withConfig((c) => (c["infra:pool"] = [])),
         expected: [
-            "infra:pool: unknown key; allowed keys: environment, mode, clusterName, kubernetes, ssh, pools, hetzner, aws, platform, apps, burst, mesh, existingCluster, sshPrivateKey, registryPassword, backupAccessKeyId, backupSecretAccessKey, kubeconfig",
+            "infra:pool: unknown key; allowed keys: environment, mode, clusterName, kubernetes, ssh, pools, hetzner, aws, platform, apps, burst, etcdBackups, mesh, existingCluster, sshPrivateKey, registryPassword, backupAccessKeyId, backupSecretAccessKey, kubeconfig",
         ],
     },
     {
