@@ -124,3 +124,70 @@ describe("fuzzed stack configs", () => {
         assert.ok(seconds < 60, `${seconds} s`);
     });
 });
+
+describe("every key is validated", () => {
+    /** A config setting (nearly) every key the schema knows. */
+    function fullConfig(): Record<string, Json> {
+        return withConfig((c) => {
+            c["infra:mode"] = "cluster";
+            c["infra:clusterName"] = "acme";
+            c["infra:mesh"] = { enabled: true, cidr: "10.200.0.0/16", port: 51820 };
+            c["infra:etcdBackups"] = { intervalMinutes: 15, retentionDays: 7, bucket: "acme-etcd", region: "fsn1", endpoint: "https://fsn1.your-objectstorage.com" };
+            c["infra:backupAccessKeyId"] = { secure: "v1:a" };
+            c["infra:backupSecretAccessKey"] = { secure: "v1:b" };
+            c["infra:registryPassword"] = { secure: "v1:c" };
+            Object.assign(c["infra:kubernetes"], { podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", cni: "calico", calicoVersion: "3.32.3", containerdVersion: "2.1.5", joinTokenTtlHours: 24, joinTokenRotation: 1 });
+            Object.assign(c["infra:ssh"], { user: "root", dialErrorLimit: 20, perDialTimeoutSeconds: 10, allowWorldAdmin: false, bastion: { host: "bastion.example.com", user: "ops", port: 22 } });
+            c["infra:hetzner"] = { networkCidr: "10.0.0.0/16", subnetCidr: "10.0.1.0/24" };
+            c["infra:pools"][1].labels = { "node.acme/disk": "ssd" };
+            c["infra:pools"][1].taints = [{ key: "acme/spot", value: "true", effect: "NoSchedule" }];
+            c["infra:pools"].push({ name: "dmz", provider: "vmware", role: "worker", nodes: [{ name: "w1", address: "192.168.18.202", privateAddress: "192.168.18.202", user: "ubuntu", port: 22 }] });
+            c["infra:platform"] = {
+                cloudIntegration: "none",
+                ingress: { enabled: true, controller: "traefik", exposure: "nodePort" },
+                certManager: { enabled: true, email: "ops@example.com", issuer: "letsencrypt-staging" },
+                metricsServer: { enabled: true },
+                storage: { provisioner: "nfs", nfs: { server: "192.168.18.10", path: "/srv" }, classes: [{ name: "standard", reclaimPolicy: "Delete", default: true }], databaseClass: "standard" },
+            };
+            const wl = { replicas: 2, port: 8080, healthPath: "/", resources: { cpuRequest: "100m", memoryRequest: "128Mi", memoryLimit: "256Mi", cpuLimit: "1" }, autoscaling: { minReplicas: 2, maxReplicas: 4, cpuPercent: 70 }, minAvailable: 1, env: { A: "b" } };
+            c["infra:apps"] = {
+                namespace: "apps",
+                host: "app.example.com",
+                tolerateBurst: false,
+                registry: { server: "registry.example.com", username: "deploy" },
+                backend: { image: "team/api:1.0", ...wl, command: ["gunicorn"], paths: ["/api"], staticRoot: "/app/static" },
+                frontend: { image: "team/web:1.0", ...wl, apiBaseUrl: "/api", configPath: "/usr/share/nginx/html/config.json" },
+                workloads: [{ name: "shop", image: "team/shop:1.0", ...wl, service: "NodePort", nodePort: 30100, ingressPath: "/shop", useDatabase: true }],
+                database: { engine: "mariadb", storageGi: 20, members: 1, name: "app", user: "app", initSql: "SELECT 1;", resources: { cpuRequest: "100m", memoryRequest: "128Mi", memoryLimit: "256Mi", cpuLimit: "1" } },
+                backups: { schedule: "0 3 * * *", retentionDays: 14, bucket: "acme-backups", region: "fsn1", endpoint: "https://fsn1.your-objectstorage.com", createBucket: false },
+            };
+        });
+    }
+
+    it("the full config is valid", () => {
+        parse(fullConfig());
+    });
+
+    it("each of its keys rejects a value of the wrong type, naming its own path", () => {
+        const base = fullConfig();
+        const leaves = paths(base).filter((p) => {
+            const v = p.reduce((o: any, k) => o?.[k], base);
+            return p.length >= 1 && (v === null || typeof v !== "object") && String(p[0]).startsWith("infra:");
+        });
+        assert.ok(leaves.length > 80, `${leaves.length} keys`);
+        for (const p of leaves) {
+            const broken = structuredClone(base) as any;
+            setAt(broken, p, { wrong: true });
+            const keyPath = p.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : acc ? `${acc}.${k}` : String(k)), "");
+            let found: string[] = [];
+            try {
+                parse(broken);
+            } catch (e) {
+                if (!isConfigError(e)) throw e;
+                found = (e as ConfigError).problems.map((x) => x.path);
+            }
+            // Top-level scalars arrive as strings (Pulumi config), so a map there is a JSON string: it fails as a whole key.
+            assert.ok(found.includes(keyPath) || (p.length === 1 && found.length > 0), `${keyPath}: no error at its own path (got ${found.join(", ") || "none"})`);
+        }
+    });
+});
