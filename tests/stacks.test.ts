@@ -1,14 +1,9 @@
 /** Every stack file in the repository plans, and its plan keeps the promises of the README. */
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { describe, it } from "node:test";
-import { planStack, REPO_ROOT, renderTree, summaryLine } from "../tools/plan";
+import { planStack, renderTree, stackNames, summaryLine } from "../tools/plan";
 
-const STACKS = fs
-    .readdirSync(REPO_ROOT)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .sort();
+const STACKS = stackNames();
 
 describe("every Pulumi.<stack>.yaml plans", () => {
     it("the repository has the dev and prod examples", () => {

@@ -6,9 +6,8 @@
  * Exits 1 when a budget is exceeded: the dev stack in 5 s, 500 workers in 20 s, 5 steps.
  */
 import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { commandsPerNode, criticalPath, planText, REPO_ROOT, syntheticStack } from "./plan";
+import { commandsPerNode, criticalPath, planText, REPO_ROOT, stackNames, syntheticStack } from "./plan";
 
 const RUNS = 5;
 const DEV_BUDGET_MS = 5000;
@@ -41,11 +40,7 @@ async function timeInProcess(text: string, runs: number): Promise<{ ms: number; 
 
 async function main(): Promise<number> {
     let failed = false;
-    const stacks = fs
-        .readdirSync(REPO_ROOT)
-        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-        .filter((s): s is string => s !== undefined)
-        .sort();
+    const stacks = stackNames();
     console.log(`npm run plan -- <stack>: wall time, median of ${RUNS} runs`);
     for (const stack of stacks) {
         const m = median(Array.from({ length: RUNS }, () => timeCli(stack)));

@@ -69,3 +69,14 @@ export function renderBundle(files: readonly BundleFile[]): string {
         })
         .join("");
 }
+
+/** The files of a bundle made by `renderBundle`, by path (for tests and tools reading plans). */
+export function parseBundle(bundle: string): Map<string, string> {
+    return new Map(
+        bundle
+            .split("\n")
+            .filter((l) => l !== "")
+            .map((l) => l.split(" "))
+            .map(([path, , data]) => [path, Buffer.from(data, "base64").toString("utf8")]),
+    );
+}

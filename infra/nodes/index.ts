@@ -48,7 +48,11 @@ export function clusterMesh(cfg: StackConfig): MeshOptions | undefined {
 
 /** Every node of this stack as a mesh peer (what the stack exports for other stacks). */
 export function meshPeers(nodes: readonly ClusterNode[]): pulumi.Output<MeshPeer[]> {
-    return pulumi.all(nodes.filter((n) => n.mesh).map((n) => pulumi.all([n.mesh!.publicKey, n.mesh!.endpoint]).apply(([publicKey, endpoint]) => ({ name: n.name, address: n.mesh!.address, publicKey, ...(endpoint ? { endpoint } : {}) }))));
+    return pulumi.all(nodes.filter((n) => n.mesh).map((n) => meshPeer(n.name, n.mesh!.address, n.mesh!.publicKey, n.mesh!.endpoint)));
+}
+
+function meshPeer(name: string, address: string, publicKey: pulumi.Output<string>, endpoint?: pulumi.Output<string>): pulumi.Output<MeshPeer> {
+    return pulumi.all([publicKey, endpoint]).apply(([key, ep]) => ({ name, address, publicKey: key, ...(ep ? { endpoint: ep } : {}) }));
 }
 
 function withMesh(pools: (HetznerPool | AwsPool | OnpremPool)[], mesh: MeshOptions): ClusterNode[] {
@@ -68,7 +72,7 @@ function withMesh(pools: (HetznerPool | AwsPool | OnpremPool)[], mesh: MeshOptio
         }),
     );
     const peers = pulumi.all([
-        pulumi.all(members.map((m) => pulumi.all([m.publicKey, m.endpoint]).apply(([publicKey, endpoint]) => ({ name: m.node.name, address: m.address, publicKey, ...(endpoint ? { endpoint } : {}) })))),
+        pulumi.all(members.map((m) => meshPeer(m.node.name, m.address, m.publicKey, m.endpoint))),
         mesh.extraPeers,
     ]);
     return members.map((m) => ({

@@ -12,7 +12,7 @@ import { describe, it } from "node:test";
 import * as YAML from "yaml";
 import { caCertHash } from "../../infra/bootstrap/ca-hash";
 import { renderKubeconfig } from "../../infra/bootstrap/kubeconfig";
-import { renderBundle } from "../../infra/bootstrap/remote";
+import { parseBundle, renderBundle } from "../../infra/bootstrap/remote";
 import { planStack } from "../../tools/plan";
 
 const SNAPSHOTS = path.join(__dirname, "snapshots");
@@ -25,15 +25,7 @@ function matchSnapshot(name: string, actual: string): void {
     assert.equal(actual, fs.readFileSync(file, "utf8"), `snapshot ${name} differs (UPDATE_SNAPSHOTS=1 to accept)`);
 }
 
-function bundleFiles(stdin: string): Map<string, string> {
-    return new Map(
-        stdin
-            .trim()
-            .split("\n")
-            .map((l) => l.split(" "))
-            .map(([p, , data]) => [p, Buffer.from(data, "base64").toString("utf8")]),
-    );
-}
+const bundleFiles = parseBundle;
 
 describe("kubeadm configuration of the example stacks", () => {
     for (const stack of ["dev", "prod"]) {

@@ -6,16 +6,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
+import { parseBundle } from "../../infra/bootstrap/remote";
 import { isConfigError } from "../../infra/config";
 import { planStack, planText, readStackFile, stackFilePath } from "../../tools/plan";
 
-const bundleFile = (stdin: string, file: string) =>
-    stdin
-        .trim()
-        .split("\n")
-        .map((l) => l.split(" "))
-        .filter(([p]) => p === file)
-        .map(([, , data]) => Buffer.from(data, "base64").toString())[0];
+const bundleFile = (stdin: string, file: string) => parseBundle(stdin).get(file)!;
 
 describe("prod-burst joins prod", async () => {
     const base = await planStack("prod");

@@ -4,9 +4,8 @@
  * definitions), and the cert-manager objects against cert-manager's CRD schemas.
  */
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { describe, it } from "node:test";
-import { manifestsOf, planStack, REPO_ROOT } from "../../tools/plan";
+import { manifestsOf, planStack, stackNames } from "../../tools/plan";
 
 type Model = new (o: object) => { validate(): void };
 
@@ -21,10 +20,7 @@ async function modelOf(apiVersion: string, kind: string): Promise<Model> {
     return model;
 }
 
-const STACKS = fs
-    .readdirSync(REPO_ROOT)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined);
+const STACKS = stackNames();
 
 describe("manifests validate against their schemas", () => {
     for (const stack of STACKS) {

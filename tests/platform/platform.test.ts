@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parseBundle } from "../../infra/bootstrap/remote";
 import { CHARTS } from "../../infra/platform/versions";
 import { planStack, type PlannedResource, SECRET } from "../../tools/plan";
 
@@ -67,10 +68,7 @@ describe("dev (Hetzner, ingress-nginx as requested)", async () => {
     it("kubelets defer to the cloud controller and request verifiable serving certificates", async () => {
         const init = plan.resources.find((r) => r.name.endsWith("-init"))!;
         const stdin = String(plan.plainInputs.get(init.urn)!.stdin);
-        const config = stdin
-            .split("\n")
-            .filter((l) => l.startsWith("/etc/kubernetes/infra/kubeadm-init.yaml "))
-            .map((l) => Buffer.from(l.split(" ")[2], "base64").toString())[0];
+        const config = parseBundle(stdin).get("/etc/kubernetes/infra/kubeadm-init.yaml")!;
         assert.match(config, /- name: cloud-provider\n\s+value: external/);
         assert.match(config, /serverTLSBootstrap: true/);
     });

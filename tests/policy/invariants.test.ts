@@ -3,16 +3,12 @@
  * stack file, and proof that each catches a deliberately broken plan.
  */
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { describe, it } from "node:test";
 import { checkInvariants, INVARIANTS, type ResourceView } from "../../infra/policy/invariants";
-import { planStack, REPO_ROOT, type StackPlan } from "../../tools/plan";
+import { planStack, type StackPlan, stackNames } from "../../tools/plan";
 import { problems, withConfig } from "../helpers";
 
-const STACKS = fs
-    .readdirSync(REPO_ROOT)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined);
+const STACKS = stackNames();
 
 const environmentOf = (plan: StackPlan) => String(plan.outputs.environment);
 const views = (plan: StackPlan): ResourceView[] => plan.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, inputs: structuredClone(r.inputs) as Record<string, any>, protect: r.protect }));

@@ -4,14 +4,10 @@
  * in bounded time; the step's name names the node it runs on.
  */
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { describe, it } from "node:test";
-import { planStack, REPO_ROOT } from "../../tools/plan";
+import { planStack, stackNames } from "../../tools/plan";
 
-const STACKS = fs
-    .readdirSync(REPO_ROOT)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined && s !== "local");
+const STACKS = stackNames().filter((s) => s !== "local");
 
 describe("remote commands fail in bounded time on an unreachable host", () => {
     for (const stack of STACKS) {

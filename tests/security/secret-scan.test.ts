@@ -7,12 +7,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
-import { manifestsOf, planStack, planText, REPO_ROOT, scriptsOf, type StackPlan } from "../../tools/plan";
+import { manifestsOf, planStack, planText, REPO_ROOT, scriptsOf, type StackPlan, stackNames } from "../../tools/plan";
 
-const STACKS = fs
-    .readdirSync(REPO_ROOT)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined);
+const STACKS = stackNames();
 
 /**
  * Every secret the plan knows: the stack file's secrets, what resources generate as secrets

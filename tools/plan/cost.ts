@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PlannedResource } from "./engine";
+import { topComponent } from "./report";
 
 export const HOURS_PER_MONTH = 730;
 
@@ -40,11 +41,7 @@ const round = (n: number) => Math.round(n * 100) / 100;
 
 export function estimateCost(resources: readonly PlannedResource[], prices: PriceTable, awsRegion = "eu-central-1"): CostReport {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const group = (r: PlannedResource) => {
-        let p = r.parent ? byUrn.get(r.parent) : undefined;
-        while (p && p.parent && byUrn.get(p.parent)?.type !== "pulumi:pulumi:Stack") p = byUrn.get(p.parent);
-        return p ? p.name : "stack";
-    };
+    const group = (r: PlannedResource) => topComponent(r, byUrn)?.name ?? "stack";
     const lines: CostLine[] = [];
     const region = prices.aws.regions[awsRegion];
     const hz = prices.hetzner;

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { CostReport } from "./cost";
 import type { PlannedResource } from "./engine";
+import { topComponent } from "./report";
 
 /** Inputs whose change makes the provider replace the resource (not update it in place). */
 const REPLACE_ON: Record<string, string[]> = {
@@ -71,9 +72,8 @@ function replaces(r: PlannedResource, changes: Change[]): boolean {
 }
 
 function componentOf(r: PlannedResource, byUrn: Map<string, PlannedResource>): string {
-    let p = r.parent ? byUrn.get(r.parent) : undefined;
-    while (p?.parent && byUrn.get(p.parent)?.type !== "pulumi:pulumi:Stack") p = byUrn.get(p.parent);
-    return p && p.type !== "pulumi:pulumi:Stack" ? `${p.type} ${p.name}` : "stack";
+    const c = topComponent(r, byUrn);
+    return c ? `${c.type} ${c.name}` : "stack";
 }
 
 export function diffPlans(before: readonly PlannedResource[], after: readonly PlannedResource[]): ResourceDiff[] {

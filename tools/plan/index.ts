@@ -14,6 +14,15 @@ export * from "./stack-file";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
+/** The stacks of the repository: every `Pulumi.<stack>.yaml`, sorted. */
+export function stackNames(): string[] {
+    return fs
+        .readdirSync(REPO_ROOT)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
 export function stackFilePath(stack: string): string {
     return path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
 }

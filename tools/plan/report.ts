@@ -29,6 +29,13 @@ export function renderTree(resources: readonly PlannedResource[]): string {
     return [`     ${pad("Type")}Name`, ...rows.map(([t, n]) => ` +   ${pad(t)}${n}`)].join("\n");
 }
 
+/** The component directly under the stack that a resource belongs to (undefined at the top). */
+export function topComponent(r: PlannedResource, byUrn: ReadonlyMap<string, PlannedResource>): PlannedResource | undefined {
+    let p = r.parent ? byUrn.get(r.parent) : undefined;
+    while (p?.parent && byUrn.get(p.parent)?.type !== "pulumi:pulumi:Stack") p = byUrn.get(p.parent);
+    return p && p.type !== "pulumi:pulumi:Stack" ? p : undefined;
+}
+
 export function summaryLine(resources: readonly PlannedResource[]): string {
     const custom = resources.filter((r) => r.custom).length;
     return `Plan: ${resources.length} resources to create (${custom} cloud/cluster resources, ${resources.length - custom} components)`;
