@@ -1,5 +1,6 @@
 export * from "./errors";
 export * from "./load";
 export * from "./schema";
-export { cidrContains, cidrContainsAddress, cidrsOverlap, controlPlaneCount, nodeNames } from "./validate";
+export { cidrContains, cidrContainsAddress, cidrsOverlap, subnetOf } from "./cidr";
+export { controlPlaneCount, nodeName, nodeNames } from "./names";
 export * from "./platform";

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, type ConfigProblem, problemsFromIssues } from "./errors";
+import { type PlatformChoices, platformChoices } from "./platform";
 import { SECRET_KEYS, settingsSchema, type SecretKey, type Settings } from "./schema";
 import { SECRET_KEY_NAMES, semanticProblems, type ValidationContext } from "./validate";
 
@@ -28,6 +29,8 @@ export interface StackConfig extends Settings {
     /** `hcloud:token` as a secret, when set (the Hetzner cloud controller needs it in-cluster). */
     readonly hcloudToken?: pulumi.Output<string>;
     readonly awsRegion?: string;
+    /** Cloud integration, ingress exposure and storage, as the stack file sets them or as they follow from the nodes. */
+    readonly choices: PlatformChoices;
 }
 
 /** Reads the raw configuration of the running program (real engine or mocks). */
@@ -105,6 +108,7 @@ export function parseConfig(raw: RawConfig): StackConfig {
         secretsSet: new Set(Object.keys(secretValues) as SecretKey[]),
         hcloudToken: hcloudRaw === undefined || hcloudRaw === "" ? "missing" : raw.secretKeys.has(hcloudKey) ? "secret" : "plain",
         awsRegion: raw.values["aws:region"] || undefined,
+        choices: platformChoices(settings),
     };
     const semantic = semanticProblems(settings, clusterName, ctx);
     if (semantic.length > 0) throw new ConfigError(semantic);
@@ -119,6 +123,7 @@ export function parseConfig(raw: RawConfig): StackConfig {
         secrets,
         hcloudToken: ctx.hcloudToken === "secret" ? pulumi.secret(hcloudRaw!) : undefined,
         awsRegion: ctx.awsRegion,
+        choices: ctx.choices,
     };
 }
 

@@ -5,6 +5,9 @@
  */
 import type { Settings } from "./schema";
 
+/** The node ports the ingress controller listens on when something outside the cluster feeds it (`nodePort` exposure, the AWS network load balancer). */
+export const INGRESS_NODE_PORTS = { http: 30080, https: 30443 } as const;
+
 export type CloudIntegration = "hetzner" | "aws" | "none";
 export type Exposure = "loadBalancer" | "nodePort" | "hostNetwork";
 export type Provisioner = "hcloud-csi" | "ebs-csi" | "nfs" | "local-path" | "none";

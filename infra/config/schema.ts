@@ -9,6 +9,7 @@
  * object into a secret.
  */
 import { z } from "zod";
+import { INGRESS_NODE_PORTS } from "./platform";
 
 /** Rendered as "allowed keys: a, b" by `errors.ts`, which splits one issue into one line per unknown key. */
 function strict<T extends z.ZodRawShape>(shape: T) {
@@ -232,7 +233,9 @@ const ingress = strict({
     exposure: z
         .enum(["loadBalancer", "nodePort", "hostNetwork"])
         .optional()
-        .describe("How traffic reaches the controller: a cloud `loadBalancer` (Hetzner; on AWS a network load balancer onto the node ports), fixed `nodePort`s 30080/30443, or `hostNetwork` on 80/443. Defaults to loadBalancer with a cloud integration, nodePort otherwise."),
+        .describe(
+            `How traffic reaches the controller: a cloud \`loadBalancer\` (Hetzner; on AWS a network load balancer onto the node ports), fixed \`nodePort\`s ${INGRESS_NODE_PORTS.http}/${INGRESS_NODE_PORTS.https}, or \`hostNetwork\` on 80/443. Defaults to loadBalancer with a cloud integration, nodePort otherwise.`,
+        ),
 });
 
 const certManager = strict({
@@ -392,8 +395,12 @@ const burst = strict({
             error: "must be a fully qualified stack name `<organization>/<project>/<stack>` (e.g. acme/infra/prod)",
         })
         .describe("The running cluster's stack whose outputs the burst workers join."),
-    label: z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?=[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, { error: "must be key=value, e.g. infra.local/burst=true" }).default("infra.local/burst=true").describe("Label on every burst node. Defaults to infra.local/burst=true."),
-    taint: z.boolean().default(true).describe("Taint burst nodes `<label>:NoSchedule`, so only workloads that tolerate bursting (apps.tolerateBurst) land there. Defaults to true."),
+    // No label setting: burst workers are labelled infra.local/burst=true (infra/nodes/labels.ts), because the
+    // workloads that tolerate them are deployed by the base stack, which a burst stack's settings never reach.
+    taint: z
+        .boolean()
+        .default(true)
+        .describe("Taint burst nodes `infra.local/burst=true:NoSchedule` (they are labelled so), so only workloads that tolerate bursting (the base's apps.tolerateBurst) land there. Defaults to true."),
 });
 
 const mesh = strict({

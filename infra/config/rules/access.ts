@@ -1,0 +1,34 @@
+/** Rules on access: who may reach SSH and the API, the clouds' credentials, and the secrets the stack needs. */
+import type { SecretKey, Settings } from "../schema";
+import type { ValidationContext } from "../validate";
+import { infraKey as P, type Report } from "./common";
+
+export function cloudAccessProblems(s: Settings, ctx: ValidationContext, add: Report): void {
+    if (s.environment === "prod" && !s.ssh.allowWorldAdmin && s.ssh.adminCidrs.some((c) => c.endsWith("/0")))
+        add(P("ssh", "adminCidrs"), "opens SSH and the API to the world in prod: list your networks, or set ssh.allowWorldAdmin to true to accept it");
+    if (s.pools.some((p) => p.provider === "hetzner" || p.provider === "aws")) {
+        if (!s.ssh.publicKey) add(P("ssh", "publicKey"), "is required with a cloud pool (it is installed on the servers)");
+        if (s.ssh.adminCidrs.length === 0)
+            add(P("ssh", "adminCidrs"), "is required with a cloud pool: the sources allowed to reach SSH and the API (e.g. your office's 203.0.113.0/24)");
+    }
+    if (s.pools.some((p) => p.provider === "hetzner")) {
+        if (ctx.hcloudToken === "missing") add("hcloud:token", "is required with a Hetzner pool: pulumi config set --secret hcloud:token <token>");
+        if (ctx.hcloudToken === "plain") add("hcloud:token", "must be stored encrypted: pulumi config set --secret hcloud:token <token>");
+    }
+    if (s.pools.some((p) => p.provider === "aws") && !ctx.awsRegion) add("aws:region", "is required with an AWS pool: pulumi config set aws:region eu-central-1");
+}
+
+/** The secrets the stack's features need, and the backups of etcd, which only a cluster stack has. */
+export function secretProblems(s: Settings, ctx: ValidationContext, add: Report): void {
+    const needSecret = (key: SecretKey, why: string) => {
+        if (!ctx.secretsSet.has(key)) add(`infra:${key}`, `is required ${why}: pulumi config set --secret infra:${key} ...`);
+    };
+    if (s.pools.length > 0) needSecret("sshPrivateKey", "when the stack has nodes");
+    if (s.apps?.registry) needSecret("registryPassword", "with apps.registry");
+    if (s.apps?.backups || s.etcdBackups) {
+        const why = s.apps?.backups ? "with apps.backups" : "with etcdBackups";
+        needSecret("backupAccessKeyId", why);
+        needSecret("backupSecretAccessKey", why);
+    }
+    if (s.etcdBackups && s.mode !== "cluster") add(P("etcdBackups"), "is only for a cluster stack (it snapshots the cluster's own control planes)");
+}

@@ -1,0 +1,76 @@
+/** Rules on the application: pinned images in prod, workloads that can be drained and scaled, database and backups. */
+import type { Settings } from "../schema";
+import { infraKey as P, type Report } from "./common";
+
+type Apps = NonNullable<Settings["apps"]>;
+/** What backend, frontend and the extra workloads have in common. */
+type Workload = Pick<Apps["workloads"][number], "image" | "replicas" | "minAvailable" | "autoscaling" | "resources">;
+
+/** The tag of an image reference (`registry:5000/team/app:1.2` -> `1.2`), if it has one. */
+export function imageTag(ref: string): string | undefined {
+    const name = ref.split("@")[0];
+    const last = name.slice(name.lastIndexOf("/") + 1);
+    return last.includes(":") ? last.slice(last.indexOf(":") + 1) : undefined;
+}
+
+const CRON_RANGES: [string, number, number][] = [
+    ["minute", 0, 59],
+    ["hour", 0, 23],
+    ["day of month", 1, 31],
+    ["month", 1, 12],
+    ["day of week", 0, 7],
+];
+
+/** The numbers of a (syntactically valid) cron schedule outside their field's range. */
+export function cronRangeProblem(schedule: string): string | undefined {
+    const fields = schedule.split(" ");
+    for (let i = 0; i < 5; i++) {
+        const [name, lo, hi] = CRON_RANGES[i];
+        for (const n of fields[i].split(/[,\-/]/).filter((x) => /^\d+$/.test(x)).map(Number)) {
+            // A step (*/90) is not a value of the field.
+            if (fields[i].includes(`/${n}`) && !fields[i].startsWith(`${n}`)) continue;
+            if (n < lo || n > hi) return `${name} ${n} is out of range ${lo}-${hi}`;
+        }
+    }
+    return undefined;
+}
+
+export function appsProblems(s: Settings, apps: Apps, add: Report): void {
+    const workloads: [PropertyKey[], Workload][] = [
+        ...(apps.backend ? [[["apps", "backend"], apps.backend] as [PropertyKey[], Workload]] : []),
+        ...(apps.frontend ? [[["apps", "frontend"], apps.frontend] as [PropertyKey[], Workload]] : []),
+        ...apps.workloads.map((w, i) => [["apps", "workloads", i], w] as [PropertyKey[], Workload]),
+    ];
+    for (const [at, w] of workloads) workloadProblems(s, w, (...more) => P(...at, ...more), add);
+    const names = new Set(["backend", "frontend", "database"]);
+    apps.workloads.forEach((w, i) => {
+        if (names.has(w.name)) add(P("apps", "workloads", i, "name"), `"${w.name}" is taken (backend, frontend, database and each workload need distinct names)`);
+        names.add(w.name);
+        if (w.nodePort !== undefined && w.service !== "NodePort") add(P("apps", "workloads", i, "nodePort"), "is only allowed with service NodePort");
+        if (w.useDatabase && !apps.database) add(P("apps", "workloads", i, "useDatabase"), "needs apps.database");
+    });
+    const db = apps.database;
+    if (db?.engine === "percona" && db.members % 2 === 0) add(P("apps", "database", "members"), `must be odd (1, 3, 5...) for Galera quorum, got ${db.members}`);
+    if (db?.engine === "percona" && db.initSql) add(P("apps", "database", "initSql"), "is only supported with engine mariadb");
+    if (apps.backups) {
+        const problem = cronRangeProblem(apps.backups.schedule);
+        if (problem) add(P("apps", "backups", "schedule"), `${problem} (cron: minute hour day-of-month month day-of-week)`);
+        if (!db) add(P("apps", "backups"), "needs apps.database: there is nothing to back up");
+        if (apps.backups.createBucket && apps.backups.endpoint)
+            add(P("apps", "backups", "createBucket"), "creates an AWS S3 bucket: it cannot be combined with an endpoint (create buckets on other storage yourself)");
+    }
+}
+
+function workloadProblems(s: Settings, w: Workload, path: (...more: PropertyKey[]) => string, add: Report): void {
+    const tag = imageTag(w.image);
+    const pinned = w.image.includes("@sha256:") || (tag !== undefined && tag !== "latest");
+    if (s.environment === "prod" && !pinned) add(path("image"), `${w.image} has no version: in prod an image needs a tag other than latest, or a digest`);
+    const floor = w.autoscaling?.minReplicas ?? w.replicas;
+    if (w.minAvailable !== undefined && w.minAvailable >= floor)
+        add(path("minAvailable"), `${w.minAvailable} leaves no pod to evict with ${floor} replica(s): drains could never finish; use at most ${Math.max(0, floor - 1)}`);
+    if (w.autoscaling) {
+        if (!w.resources.cpuRequest) add(path("resources", "cpuRequest"), "is required with autoscaling: the autoscaler scales on CPU use relative to the request");
+        if (w.autoscaling.minReplicas > w.autoscaling.maxReplicas)
+            add(path("autoscaling", "minReplicas"), `must not exceed maxReplicas (${w.autoscaling.minReplicas} > ${w.autoscaling.maxReplicas})`);
+    }
+}
