@@ -7,10 +7,29 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface BackupBucketArgs {
+    /** Name of the bucket. */
     readonly bucket: string;
+    /** AWS region of the bucket. */
     readonly region: string;
+    /** Days an overwritten or deleted dump stays recoverable. */
     readonly retentionDays: number;
+    /** Tags of the bucket. */
     readonly tags: Record<string, string>;
+}
+
+export function createBackupBucket(name: string, a: BackupBucketArgs, parent: pulumi.Resource): aws.s3.Bucket {
+    const opts = { parent };
+    const region = { region: a.region };
+    const bucket = new aws.s3.Bucket(name, { bucket: a.bucket, ...region, tags: a.tags }, { ...opts, protect: true });
+    new aws.s3.BucketPublicAccessBlock(`${name}-private`, { bucket: bucket.id, ...region, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, opts);
+    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, { bucket: bucket.id, ...region, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }, opts);
+    new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, ...region, versioningConfiguration: { status: "Enabled" } }, opts);
+    new aws.s3.BucketLifecycleConfiguration(
+        `${name}-retention`,
+        { bucket: bucket.id, ...region, rules: [{ id: "expire-old-versions", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: a.retentionDays } }] },
+        opts,
+    );
+    return bucket;
 }
 
 export class BackupBucket extends pulumi.ComponentResource {
@@ -18,17 +37,7 @@ export class BackupBucket extends pulumi.ComponentResource {
 
     constructor(name: string, a: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("infra:apps:BackupBucket", name, {}, opts);
-        const parent = { parent: this };
-        const region = { region: a.region };
-        this.bucket = new aws.s3.Bucket(name, { bucket: a.bucket, ...region, tags: a.tags }, { ...parent, protect: true });
-        new aws.s3.BucketPublicAccessBlock(`${name}-private`, { bucket: this.bucket.id, ...region, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, parent);
-        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, { bucket: this.bucket.id, ...region, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }, parent);
-        new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: this.bucket.id, ...region, versioningConfiguration: { status: "Enabled" } }, parent);
-        new aws.s3.BucketLifecycleConfiguration(
-            `${name}-retention`,
-            { bucket: this.bucket.id, ...region, rules: [{ id: "expire-old-versions", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: a.retentionDays } }] },
-            parent,
-        );
+        this.bucket = createBackupBucket(name, a, this);
         this.registerOutputs({ bucket: this.bucket.bucket });
     }
 }

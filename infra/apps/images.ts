@@ -6,9 +6,3 @@ export const IMAGES = {
     mysqlClient: "docker.io/library/mysql:8.4.6",
     awsCli: "docker.io/amazon/aws-cli:2.27.0",
 } as const;
-
-/** Percona Operator for MySQL (XtraDB Cluster): operator and cluster charts. */
-export const PERCONA_CHARTS = {
-    operator: { chart: "pxc-operator", version: "1.20.0", repo: "https://percona.github.io/percona-helm-charts/" },
-    db: { chart: "pxc-db", version: "1.20.0", repo: "https://percona.github.io/percona-helm-charts/" },
-} as const;

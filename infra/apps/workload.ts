@@ -2,45 +2,77 @@
  * `WebWorkload`: a Deployment + Service with everything a production web workload needs:
  * probes, requests and limits, a non-root restricted security context, spreading over nodes,
  * a PodDisruptionBudget and optionally a CPU autoscaler. Django and Angular specialise it.
+ * The specs are pure functions (`deploymentSpec`, `serviceSpec`, ...); `createWebWorkload` turns
+ * them into resources.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type AppIdentity, labels, selector } from "./labels";
+import { thinComponent } from "../component";
 
 type Env = k8s.types.input.core.v1.EnvVar;
 
 export interface Resources {
+    /** CPU request; none lets the pod burst on an idle node without reserving a share. */
     readonly cpuRequest?: string;
+    /** Memory request. */
     readonly memoryRequest: string;
+    /** CPU limit. */
     readonly cpuLimit: string;
+    /** Memory limit. */
     readonly memoryLimit: string;
 }
 
-export interface WebWorkloadArgs {
+/** What a workload's specs are made of: everything but where and how it is created. */
+export interface WebWorkloadSpecArgs {
+    /** The app the workload belongs to (labels). */
     readonly id: AppIdentity;
-    readonly namespace: pulumi.Input<string>;
+    /** Name of the Deployment, Service, budget and autoscaler. */
     readonly name: string;
+    /** `app.kubernetes.io/component`, and the container's name. */
     readonly component: string;
+    /** Image, pinned by the stack file. */
     readonly image: string;
+    /** Container port, named `http`. */
     readonly port: number;
+    /** Replicas without an autoscaler. */
     readonly replicas: number;
+    /** Path of the HTTP readiness and liveness probes. */
     readonly healthPath: string;
+    /** Requests and limits of the container. */
     readonly resources: Resources;
+    /** Scale on CPU between min and max replicas; the autoscaler then owns the replica count. */
     readonly autoscaling?: { readonly minReplicas: number; readonly maxReplicas: number; readonly cpuPercent: number };
     /** Pods kept during drains. Defaults to replicas - 1 (no budget with one replica). */
     readonly minAvailable?: number;
+    /** Plain environment. */
     readonly env?: Readonly<Record<string, string>>;
     /** Environment from Secrets (or other sources): never literal secret values. */
     readonly secretEnv?: Env[];
+    /** Command; defaults to the image's entrypoint. */
     readonly command?: string[];
+    /** Service type, and the node port of a NodePort service. Defaults to ClusterIP. */
     readonly service?: { readonly type: "ClusterIP" | "NodePort" | "LoadBalancer"; readonly nodePort?: number };
+    /** Names of registry Secrets to pull the image with. */
     readonly imagePullSecrets?: string[];
+    /** Taints the pods tolerate (burst workers). */
     readonly tolerations?: k8s.types.input.core.v1.Toleration[];
+    /** Pod volumes. */
     readonly volumes?: k8s.types.input.core.v1.Volume[];
+    /** Mounts of the main container. */
     readonly volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
+    /** Containers that run to completion before the main one. */
     readonly initContainers?: k8s.types.input.core.v1.Container[];
+    /** Pod labels beyond the standard ones (e.g. the database client label). */
     readonly extraPodLabels?: Record<string, string>;
+}
+
+export interface WebWorkloadArgs extends WebWorkloadSpecArgs {
+    /** Namespace of every object. */
+    readonly namespace: pulumi.Input<string>;
+    /** Provider of the cluster. */
     readonly provider: k8s.Provider;
+    /** What must exist first. */
     readonly dependsOn?: pulumi.Resource[];
 }
 
@@ -61,100 +93,99 @@ export function resourceSpec(r: Resources): k8s.types.input.core.v1.ResourceRequ
     };
 }
 
-export class WebWorkload extends pulumi.ComponentResource {
+/** Replicas the Deployment starts with: the autoscaler's minimum when there is one. */
+export function initialReplicas(a: Pick<WebWorkloadSpecArgs, "replicas" | "autoscaling">): number {
+    return a.autoscaling?.minReplicas ?? a.replicas;
+}
+
+function httpProbe(path: string, failureThreshold: number, periodSeconds: number) {
+    return { httpGet: { path, port: "http" }, periodSeconds, timeoutSeconds: 3, failureThreshold };
+}
+
+export function deploymentSpec(a: WebWorkloadSpecArgs): k8s.types.input.apps.v1.DeploymentSpec {
+    const lbls = labels(a.id, a.name, a.component);
+    const sel = selector(a.id, a.name);
+    return {
+        replicas: initialReplicas(a),
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: sel },
+        // Surge, never take a serving pod away first.
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        template: {
+            metadata: { labels: { ...lbls, ...a.extraPodLabels } },
+            spec: {
+                securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+                imagePullSecrets: a.imagePullSecrets?.map((name) => ({ name })),
+                tolerations: a.tolerations,
+                topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: sel } }],
+                initContainers: a.initContainers,
+                containers: [
+                    {
+                        name: a.component,
+                        image: a.image,
+                        command: a.command,
+                        ports: [{ name: "http", containerPort: a.port, protocol: "TCP" }],
+                        env: [...Object.entries(a.env ?? {}).map(([name, value]) => ({ name, value })), ...(a.secretEnv ?? [])],
+                        readinessProbe: httpProbe(a.healthPath, 3, 10),
+                        livenessProbe: { ...httpProbe(a.healthPath, 6, 20), initialDelaySeconds: 10 },
+                        resources: resourceSpec(a.resources),
+                        securityContext: containerSecurity(a.port),
+                        volumeMounts: a.volumeMounts,
+                    },
+                ],
+                volumes: a.volumes,
+            },
+        },
+    };
+}
+
+export function serviceSpec(a: Pick<WebWorkloadSpecArgs, "id" | "name" | "port" | "service">): k8s.types.input.core.v1.ServiceSpec {
+    return {
+        type: a.service?.type ?? "ClusterIP",
+        selector: selector(a.id, a.name),
+        ports: [{ name: "http", port: a.port, targetPort: "http", protocol: "TCP", ...(a.service?.nodePort ? { nodePort: a.service.nodePort } : {}) }],
+    };
+}
+
+/** The budget that keeps pods serving during drains; none when it would allow no drain at all. */
+export function disruptionBudgetSpec(a: Pick<WebWorkloadSpecArgs, "id" | "name" | "replicas" | "autoscaling" | "minAvailable">): k8s.types.input.policy.v1.PodDisruptionBudgetSpec | undefined {
+    const minAvailable = a.minAvailable ?? initialReplicas(a) - 1;
+    return minAvailable > 0 ? { minAvailable, selector: { matchLabels: selector(a.id, a.name) } } : undefined;
+}
+
+export function autoscalerSpec(a: Pick<WebWorkloadSpecArgs, "name" | "autoscaling">): k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec | undefined {
+    if (!a.autoscaling) return undefined;
+    return {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: a.name },
+        minReplicas: a.autoscaling.minReplicas,
+        maxReplicas: a.autoscaling.maxReplicas,
+        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.autoscaling.cpuPercent } } }],
+    };
+}
+
+export interface WebWorkloadResult {
     readonly deployment: k8s.apps.v1.Deployment;
     readonly service: k8s.core.v1.Service;
     readonly serviceName: string;
     readonly hpa?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
     readonly pdb?: k8s.policy.v1.PodDisruptionBudget;
-
-    constructor(resourceName: string, a: WebWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("infra:apps:WebWorkload", resourceName, {}, opts);
-        const lbls = labels(a.id, a.name, a.component);
-        const sel = selector(a.id, a.name);
-        const child = { provider: a.provider, parent: this, dependsOn: a.dependsOn };
-        const replicas = a.autoscaling?.minReplicas ?? a.replicas;
-        const probe = (failureThreshold: number, periodSeconds: number) => ({
-            httpGet: { path: a.healthPath, port: "http" },
-            periodSeconds,
-            timeoutSeconds: 3,
-            failureThreshold,
-        });
-        this.deployment = new k8s.apps.v1.Deployment(
-            resourceName,
-            {
-                metadata: { name: a.name, namespace: a.namespace, labels: lbls },
-                spec: {
-                    replicas,
-                    revisionHistoryLimit: 5,
-                    selector: { matchLabels: sel },
-                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-                    template: {
-                        metadata: { labels: { ...lbls, ...a.extraPodLabels } },
-                        spec: {
-                            securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-                            imagePullSecrets: a.imagePullSecrets?.map((name) => ({ name })),
-                            tolerations: a.tolerations,
-                            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: sel } }],
-                            initContainers: a.initContainers,
-                            containers: [
-                                {
-                                    name: a.component,
-                                    image: a.image,
-                                    command: a.command,
-                                    ports: [{ name: "http", containerPort: a.port, protocol: "TCP" }],
-                                    env: [...Object.entries(a.env ?? {}).map(([name, value]) => ({ name, value })), ...(a.secretEnv ?? [])],
-                                    readinessProbe: probe(3, 10),
-                                    livenessProbe: { ...probe(6, 20), initialDelaySeconds: 10 },
-                                    resources: resourceSpec(a.resources),
-                                    securityContext: containerSecurity(a.port),
-                                    volumeMounts: a.volumeMounts,
-                                },
-                            ],
-                            volumes: a.volumes,
-                        },
-                    },
-                },
-            },
-            // With an autoscaler the replica count is the autoscaler's; a `pulumi up` must not reset it.
-            { ...child, ignoreChanges: a.autoscaling ? ["spec.replicas"] : [] },
-        );
-        this.serviceName = a.name;
-        this.service = new k8s.core.v1.Service(
-            `${resourceName}-svc`,
-            {
-                metadata: { name: a.name, namespace: a.namespace, labels: lbls },
-                spec: {
-                    type: a.service?.type ?? "ClusterIP",
-                    selector: sel,
-                    ports: [{ name: "http", port: a.port, targetPort: "http", protocol: "TCP", ...(a.service?.nodePort ? { nodePort: a.service.nodePort } : {}) }],
-                },
-            },
-            child,
-        );
-        const minAvailable = a.minAvailable ?? replicas - 1;
-        if (minAvailable > 0) {
-            this.pdb = new k8s.policy.v1.PodDisruptionBudget(
-                `${resourceName}-pdb`,
-                { metadata: { name: a.name, namespace: a.namespace, labels: lbls }, spec: { minAvailable, selector: { matchLabels: sel } } },
-                child,
-            );
-        }
-        if (a.autoscaling) {
-            this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
-                `${resourceName}-hpa`,
-                {
-                    metadata: { name: a.name, namespace: a.namespace, labels: lbls },
-                    spec: {
-                        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: a.name },
-                        minReplicas: a.autoscaling.minReplicas,
-                        maxReplicas: a.autoscaling.maxReplicas,
-                        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.autoscaling.cpuPercent } } }],
-                    },
-                },
-                child,
-            );
-        }
-        this.registerOutputs({});
-    }
 }
+
+export function createWebWorkload(name: string, a: WebWorkloadArgs, parent: pulumi.Resource): WebWorkloadResult {
+    const metadata = { name: a.name, namespace: a.namespace, labels: labels(a.id, a.name, a.component) };
+    const child = { provider: a.provider, parent, dependsOn: a.dependsOn };
+    const deployment = new k8s.apps.v1.Deployment(
+        name,
+        { metadata, spec: deploymentSpec(a) },
+        // With an autoscaler the replica count is the autoscaler's; a `pulumi up` must not reset it.
+        { ...child, ignoreChanges: a.autoscaling ? ["spec.replicas"] : [] },
+    );
+    const service = new k8s.core.v1.Service(`${name}-svc`, { metadata, spec: serviceSpec(a) }, child);
+    const budget = disruptionBudgetSpec(a);
+    const pdb = budget ? new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata, spec: budget }, child) : undefined;
+    const scaling = autoscalerSpec(a);
+    const hpa = scaling ? new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, { metadata, spec: scaling }, child) : undefined;
+    return { deployment, service, serviceName: a.name, hpa, pdb };
+}
+
+export class WebWorkload extends thinComponent("infra:apps:WebWorkload", createWebWorkload) {}

@@ -8,13 +8,20 @@ export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
 export interface ChartInstall {
     readonly ref: ChartRef;
     readonly namespace: string;
-    /** Pod Security Admission level the namespace enforces: the least its components need. */
+    /**
+     * Pod Security Admission level the namespace enforces: the least its components need. Applied only
+     * when the namespace is created here; otherwise it states what the existing namespace must allow.
+     */
     readonly podSecurity: PodSecurityLevel;
     readonly values: object;
     readonly provider: k8s.Provider;
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
-    /** Create the namespace (false for kube-system). Defaults to true. */
+    /** Create the namespace (false for kube-system, or a namespace another component owns). Defaults to true. */
     readonly createNamespace?: boolean;
+    /** Helm release name, when the chart derives object names or labels from it. Defaults to the resource name. */
+    readonly releaseName?: string;
+    /** `protect` the chart (it holds data). Defaults to the parent's protection. */
+    readonly protect?: boolean;
 }
 
 export function namespace(name: string, ns: string, podSecurity: PodSecurityLevel, opts: pulumi.CustomResourceOptions): k8s.core.v1.Namespace {
@@ -44,8 +51,9 @@ export function installChart(name: string, c: ChartInstall, parent: pulumi.Resou
             version: c.ref.version,
             repositoryOpts: { repo: c.ref.repo },
             namespace: c.namespace,
+            ...(c.releaseName !== undefined ? { name: c.releaseName } : {}),
             values: c.values as Record<string, pulumi.Input<unknown>>,
         },
-        { provider: c.provider, parent, dependsOn: deps },
+        { provider: c.provider, parent, dependsOn: deps, protect: c.protect },
     );
 }

@@ -21,6 +21,9 @@ export const CHARTS = {
     hcloudCsi: { chart: "hcloud-csi", version: "2.22.1", repo: "https://charts.hetzner.cloud" },
     awsEbsCsi: { chart: "aws-ebs-csi-driver", version: "2.64.0", repo: "https://kubernetes-sigs.github.io/aws-ebs-csi-driver" },
     nfsProvisioner: { chart: "nfs-subdir-external-provisioner", version: "4.0.18", repo: "https://kubernetes-sigs.github.io/nfs-subdir-external-provisioner" },
+    // Percona Operator for MySQL (XtraDB Cluster): the operator, and the cluster it reconciles; one version for both.
+    perconaOperator: { chart: "pxc-operator", version: "1.20.0", repo: "https://percona.github.io/percona-helm-charts/" },
+    perconaDb: { chart: "pxc-db", version: "1.20.0", repo: "https://percona.github.io/percona-helm-charts/" },
 } as const satisfies Record<string, ChartRef>;
 
 /** rancher/local-path-provisioner has no chart repository: its release manifest, pinned by tag. */

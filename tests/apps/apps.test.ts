@@ -72,8 +72,9 @@ describe("dev: the seed-000 shape", async () => {
 
     it("runs migrations as a Job per image version before the new pods roll out", () => {
         const job = obj("Job");
-        assert.equal((job.inputs.metadata as any).name, migrationJobName("registry.acme.example/copicloud/backend:1.4.2"));
-        assert.notEqual(migrationJobName("registry.acme.example/copicloud/backend:1.4.3"), migrationJobName("registry.acme.example/copicloud/backend:1.4.2"));
+        // backend-migrate-<first 10 hex digits of the image reference's SHA-256>, by `printf %s <image> | sha256sum`.
+        assert.equal((job.inputs.metadata as any).name, "backend-migrate-b50891fc62");
+        assert.equal(migrationJobName("registry.acme.example/copicloud/backend:1.4.3"), "backend-migrate-37217aa2aa", "a new version migrates in a new Job");
         assert.deepEqual(podSpec(job).containers[0].command, ["python", "manage.py", "migrate", "--noinput"]);
         assert.ok(obj("Deployment", "backend").dependsOn.includes(job.urn), "the rollout waits for the migrations");
     });

@@ -6,15 +6,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { BACKUP_SCRIPTS } from "../../infra/apps/backups";
+import { tempDir } from "../helpers";
 
 const DUMP_SQL = "-- dump\nCREATE DATABASE app;\nINSERT INTO t VALUES (1, 'it''s');\n";
 
 function sandbox() {
-    const base = fs.mkdtempSync(path.join(os.tmpdir(), "backup-"));
+    const base = tempDir("backup-");
     const bin = path.join(base, "bin");
     const bucket = path.join(base, "bucket");
     const backup = path.join(base, "backup");
