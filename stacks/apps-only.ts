@@ -3,19 +3,26 @@ import * as k8s from "@pulumi/kubernetes";
 import type { ClusterHandle } from "../infra/bootstrap/types";
 import type { StackConfig } from "../infra/config";
 import { createApps } from "./apps";
+import type { StackOutputs } from "./outputs";
 import { createPlatform } from "./platform";
 
+/** The cluster behind `infra:kubeconfig`: it already runs, so nothing needs to be ready first. */
 export function existingCluster(cfg: StackConfig): ClusterHandle {
-    const provider = new k8s.Provider(`${cfg.clusterName}-existing`, {
-        kubeconfig: cfg.secrets.kubeconfig,
-        context: cfg.existingCluster?.context,
-    });
-    return { kubeconfig: cfg.secrets.kubeconfig, provider };
+    const provider = new k8s.Provider(`${cfg.clusterName}-existing`, { kubeconfig: cfg.secrets.kubeconfig, context: cfg.existingCluster?.context });
+    return { provider, ready: [], kubeconfig: cfg.secrets.kubeconfig };
 }
 
-export async function appsOnlyStack(cfg: StackConfig): Promise<Record<string, unknown>> {
+export interface AppsOnlyStackOutputs {
+    readonly clusterName: string;
+    readonly environment: string;
+    readonly mode: string;
+    readonly certificateIssuer?: string;
+    readonly appUrl?: string;
+}
+
+export async function appsOnlyStack(cfg: StackConfig): Promise<StackOutputs<AppsOnlyStackOutputs>> {
     const cluster = existingCluster(cfg);
-    const platform = createPlatform(cfg, cluster.provider, []);
-    const app = createApps(cfg, cluster.provider, platform);
+    const platform = createPlatform(cfg, cluster);
+    const app = createApps(cfg, cluster, platform);
     return { clusterName: cfg.clusterName, environment: cfg.environment, mode: cfg.mode, certificateIssuer: platform.issuer, ...(app ? { appUrl: app.url } : {}) };
 }

@@ -1,15 +1,13 @@
 /** Builds the application layer from the stack config, on whatever cluster and platform the stack has. */
-import type * as k8s from "@pulumi/kubernetes";
 import { App } from "../infra/apps";
 import { BackupBucket } from "../infra/apps/backup-bucket";
+import type { ClusterHandle } from "../infra/bootstrap/types";
 import type { StackConfig } from "../infra/config";
+import { BURST_TOLERATION } from "../infra/nodes/labels";
 import type { Platform } from "../infra/platform";
 import { INGRESS_NAMESPACE } from "../infra/platform/ingress";
 
-/** The taint burst workers carry (infra:burst); apps with `tolerateBurst` tolerate it. */
-export const BURST_TAINT = { key: "infra.local/burst", value: "true", effect: "NoSchedule" } as const;
-
-export function createApps(cfg: StackConfig, provider: k8s.Provider, platform: Platform): App | undefined {
+export function createApps(cfg: StackConfig, cluster: ClusterHandle, platform: Platform): App | undefined {
     const s = cfg.apps;
     if (!s) return undefined;
     if (s.backups?.createBucket)
@@ -22,7 +20,7 @@ export function createApps(cfg: StackConfig, provider: k8s.Provider, platform: P
     return new App(`${cfg.clusterName}-app`, {
         settings: s,
         environment: cfg.environment,
-        provider,
+        provider: cluster.provider,
         dependsOn: platform.ready,
         issuer: platform.issuer,
         ingressClass: platform.ingressClass,
@@ -33,7 +31,7 @@ export function createApps(cfg: StackConfig, provider: k8s.Provider, platform: P
             cfg.secrets.backupAccessKeyId && cfg.secrets.backupSecretAccessKey
                 ? { accessKeyId: cfg.secrets.backupAccessKeyId, secretAccessKey: cfg.secrets.backupSecretAccessKey }
                 : undefined,
-        burstToleration: s.tolerateBurst ? { key: BURST_TAINT.key, operator: "Equal", value: BURST_TAINT.value, effect: BURST_TAINT.effect } : undefined,
+        burstToleration: s.tolerateBurst ? { ...BURST_TOLERATION } : undefined,
         protectData: cfg.environment === "prod",
     });
 }

@@ -1,56 +1,59 @@
-/** A whole cluster: nodes, kubeadm bootstrap, platform add-ons and apps. */
+/**
+ * A whole cluster, in one forward pass: the fixed machines and their networks, the API endpoint,
+ * the kubeadm bootstrap, then the workers that join by themselves (auto scaling groups, from the
+ * cluster's join material), the platform add-ons and the apps.
+ */
 import * as pulumi from "@pulumi/pulumi";
-import { type JoinMaterial, KubeadmCluster } from "../infra/bootstrap";
+import { type EtcdBackupSettings, KubeadmCluster } from "../infra/bootstrap";
 import { asgJoinScript } from "../infra/bootstrap/steps";
-import { type AwsPoolSettings, platformChoices, type StackConfig } from "../infra/config";
-import { clusterMesh, type ClusterNode, createNodes, meshPeers } from "../infra/nodes";
-import { createApiEndpoint, createAwsIngressLoadBalancer } from "../infra/nodes/endpoint";
+import type { StackConfig } from "../infra/config";
+import { AwsPool, createAutoscalingPools, createNodes, meshPeers, type NodeLayer } from "../infra/nodes";
+import { sshTarget } from "../infra/nodes/access";
+import type { AwsAutoscalingPool } from "../infra/nodes/aws-autoscaling";
+import { createApiEndpoint } from "../infra/nodes/endpoint";
+import { createAwsIngressLoadBalancer } from "../infra/platform/aws-ingress";
 import { createApps } from "./apps";
+import { nodeLayerArgs } from "./nodes";
+import type { ClusterStackOutputs, StackOutputs } from "./outputs";
 import { createPlatform } from "./platform";
 
-/** A node's SSH address without credentials (the key is each stack's own secret). */
-function sshTarget(n: ClusterNode) {
+function etcdBackupSettings(cfg: StackConfig): EtcdBackupSettings | undefined {
+    const b = cfg.etcdBackups;
+    if (!b) return undefined;
     return {
-        name: n.name,
-        host: n.connection.host,
-        port: n.connection.port ?? 22,
-        user: n.connection.user ?? "root",
-        viaBastion: n.connection.proxy !== undefined,
+        ...b,
+        endpoint: b.endpoint ?? `https://s3.${b.region}.amazonaws.com`,
+        prefix: `etcd/${cfg.clusterName}`,
+        accessKeyId: cfg.secrets.backupAccessKeyId!,
+        secretAccessKey: cfg.secrets.backupSecretAccessKey!,
     };
 }
 
-export async function clusterStack(cfg: StackConfig): Promise<Record<string, unknown>> {
+/** On AWS the program's own network load balancer feeds the ingress controller's node ports (there is no AWS cloud controller). */
+function awsIngress(cfg: StackConfig, layer: NodeLayer, autoscaling: AwsAutoscalingPool[]) {
+    const c = cfg.choices;
+    if (!cfg.platform.ingress.enabled || c.cloudIntegration !== "aws" || c.exposure !== "loadBalancer") return undefined;
+    const instancePools = layer.pools.filter((p): p is AwsPool => p instanceof AwsPool && p.nodes.every((n) => n.role === "worker"));
+    return createAwsIngressLoadBalancer({ clusterName: cfg.clusterName, network: layer.aws!, instancePools, autoscalingPools: autoscaling });
+}
+
+export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<ClusterStackOutputs>> {
     const k = cfg.kubernetes!;
-    const choices = platformChoices(cfg);
-    const cloudProviderExternal = choices.cloudIntegration === "hetzner";
-    // Auto scaling group workers join from their user data, with material the cluster creates
-    // below: a promise the cluster resolves (no resource depends on the instances they start).
-    let resolveMaterial: (m: JoinMaterial) => void = () => undefined;
-    const material = new Promise<JoinMaterial>((resolve) => (resolveMaterial = resolve));
-    const joinScript = (pool: AwsPoolSettings) => pulumi.output(material.then((m) => asgJoinScript(m, k, pool, cloudProviderExternal)));
-    const layer = createNodes(cfg, { mesh: clusterMesh(cfg), joinScript });
-    const endpoint = createApiEndpoint(cfg, layer);
-    const ingressLoadBalancer =
-        cfg.platform.ingress.enabled && choices.cloudIntegration === "aws" && choices.exposure === "loadBalancer" ? createAwsIngressLoadBalancer(cfg, layer) : undefined;
+    const cloudProviderExternal = cfg.choices.cloudIntegration === "hetzner";
+    const layer = createNodes(nodeLayerArgs(cfg, cfg.mesh.enabled ? { cidr: cfg.mesh.cidr, port: cfg.mesh.port, poolOffset: 0, extraPeers: [] } : undefined));
+    const endpoint = createApiEndpoint({ clusterName: cfg.clusterName, configured: k.apiEndpoint, layer });
     const cluster = new KubeadmCluster(cfg.clusterName, {
         clusterName: cfg.clusterName,
         nodes: layer.nodes,
         endpoint,
         kubernetes: k,
-        kubelet: { cloudProviderExternal, serverTlsBootstrap: !choices.kubeletInsecureTls },
-        etcdBackups: cfg.etcdBackups
-            ? {
-                  ...cfg.etcdBackups,
-                  endpoint: cfg.etcdBackups.endpoint ?? `https://s3.${cfg.etcdBackups.region}.amazonaws.com`,
-                  prefix: `etcd/${cfg.clusterName}`,
-                  accessKeyId: cfg.secrets.backupAccessKeyId!,
-                  secretAccessKey: cfg.secrets.backupSecretAccessKey!,
-              }
-            : undefined,
+        kubelet: { cloudProviderExternal, serverTlsBootstrap: !cfg.choices.kubeletInsecureTls },
+        etcdBackups: etcdBackupSettings(cfg),
     });
-    resolveMaterial(cluster.join);
-    const platform = createPlatform(cfg, cluster.provider, [cluster.ready], layer);
-    const app = createApps(cfg, cluster.provider, platform);
+    const autoscaling = createAutoscalingPools(cfg, layer.aws, (pool) => asgJoinScript(cluster.join, k, pool, cloudProviderExternal));
+    const ingressLoadBalancer = awsIngress(cfg, layer, autoscaling);
+    const platform = createPlatform(cfg, cluster, layer);
+    const app = createApps(cfg, cluster, platform);
     return {
         clusterName: cfg.clusterName,
         environment: cfg.environment,
@@ -72,13 +75,7 @@ export async function clusterStack(cfg: StackConfig): Promise<Record<string, unk
             serviceCidr: k.serviceCidr,
         },
         joinTokenExpires: k.joinTokenTtlHours === 0 ? "never" : pulumi.output(`${k.joinTokenTtlHours}h after it was issued`),
-        // How a burst stack reaches this cluster's nodes: the first control plane drains burst workers
-        // that leave, and every node learns the burst workers' mesh keys. No secret here.
-        access: {
-            controlPlane: sshTarget(layer.nodes[0]),
-            nodes: layer.nodes.map(sshTarget),
-            bastion: cfg.ssh.bastion ?? null,
-        },
+        access: { controlPlane: sshTarget(layer.nodes[0]), nodes: layer.nodes.map(sshTarget), bastion: cfg.ssh.bastion ?? null },
         mesh: cfg.mesh.enabled ? { cidr: cfg.mesh.cidr, port: cfg.mesh.port, peers: meshPeers(layer.nodes) } : null,
     };
 }

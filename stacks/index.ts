@@ -7,7 +7,7 @@ import { appsOnlyStack } from "./apps-only";
 import { burstStack } from "./burst";
 import { clusterStack } from "./cluster";
 
-export async function program(): Promise<Record<string, unknown>> {
+export async function program(): Promise<object> {
     const cfg = loadConfig();
     switch (cfg.mode) {
         case "cluster":

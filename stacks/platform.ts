@@ -1,7 +1,6 @@
 /** Builds the platform layer's arguments from the stack config and whatever cluster the stack has. */
-import type * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
-import { platformChoices, type StackConfig } from "../infra/config";
+import type { ClusterHandle } from "../infra/bootstrap/types";
+import type { StackConfig } from "../infra/config";
 import type { NodeLayer } from "../infra/nodes";
 import { Platform } from "../infra/platform";
 
@@ -9,8 +8,9 @@ function escapeRegex(s: string): string {
     return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-export function createPlatform(cfg: StackConfig, provider: k8s.Provider, dependsOn: pulumi.Input<pulumi.Resource>[], layer?: NodeLayer): Platform {
-    const choices = platformChoices(cfg);
+/** The platform on `cluster`; `layer` is the stack's own nodes, absent on a cluster the program did not build. */
+export function createPlatform(cfg: StackConfig, cluster: ClusterHandle, layer?: NodeLayer): Platform {
+    const choices = cfg.choices;
     const firstHetzner = cfg.pools.find((p) => p.provider === "hetzner");
     const onprem = layer?.nodes.filter((n) => n.provider === "vmware" || n.provider === "static") ?? [];
     // Serving certificates are approved for the cluster's own node names and networks only.
@@ -22,8 +22,8 @@ export function createPlatform(cfg: StackConfig, provider: k8s.Provider, depends
         ...cfg.pools.flatMap((p) => (p.provider === "vmware" || p.provider === "static" ? p.nodes.map((n) => `${n.privateAddress ?? n.address}/32`) : [])),
     ].filter((n) => /^\d/.test(n));
     return new Platform(`${cfg.clusterName}-platform`, {
-        provider,
-        dependsOn,
+        provider: cluster.provider,
+        dependsOn: [...cluster.ready],
         settings: cfg.platform,
         choices,
         hetzner:

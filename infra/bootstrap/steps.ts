@@ -4,16 +4,12 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { nodeLabels } from "../nodes/labels";
 import type { ClusterNode, SshConnection } from "../nodes/types";
 import { shq } from "../shell";
 import { renderJoinConfig } from "./kubeadm-config";
 import { asgFirstBootScript, asRoot, type BundleFile, composeScript, renderBundle, SCRIPTS } from "./remote";
 import type { JoinMaterial } from "./types";
-
-/** Labels every node gets besides its pool's. */
-export function nodeLabels(node: ClusterNode): Record<string, string> {
-    return { "infra.local/pool": node.pool, "infra.local/provider": node.provider, ...node.labels };
-}
 
 export function rootScript(connection: SshConnection, script: pulumi.Input<string>): pulumi.Output<string> {
     return pulumi.all([connection.user, script]).apply(([u, s]) => asRoot(s, u ?? "root"));
@@ -116,7 +112,7 @@ export function asgJoinScript(material: JoinMaterial, k: PrepareSettings, pool: 
                     cloudProviderExternal,
                     nodeName: "__NODE_NAME__",
                     nodeIp: "__NODE_IP__",
-                    labels: { "infra.local/pool": pool.name, "infra.local/provider": "aws", ...pool.labels },
+                    labels: nodeLabels({ pool: pool.name, provider: "aws", labels: pool.labels }),
                     taints: pool.taints,
                 }),
             }),

@@ -1,6 +1,7 @@
 /**
- * The cluster contract between the bootstrap and everything that runs on the cluster. Platform
- * and apps take only the `k8s.Provider`: they do not know where the cluster came from.
+ * The cluster contract between whatever provides a cluster (the kubeadm bootstrap, or an existing
+ * cluster's kubeconfig) and everything that runs on it. Platform and apps take a `ClusterHandle`
+ * whole: they do not know where the cluster came from.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
@@ -16,14 +17,12 @@ export interface JoinMaterial {
 }
 
 export interface ClusterHandle {
-    /** `https://host:6443` of the API server; absent for an ambient kubeconfig. */
-    readonly endpoint?: pulumi.Output<string>;
-    /** Admin kubeconfig, secret; absent for an ambient kubeconfig. */
-    readonly kubeconfig?: pulumi.Output<string>;
     /** Provider built from the kubeconfig; unknown during the first preview of a new cluster. */
     readonly provider: k8s.Provider;
-    /** Absent for a cluster the program did not bootstrap (apps-only). */
+    /** What must exist before anything is deployed on the cluster (the CNI); empty for a cluster that already runs. */
+    readonly ready: readonly pulumi.Resource[];
+    /** Admin kubeconfig, secret. */
+    readonly kubeconfig?: pulumi.Output<string>;
+    /** Join material, for a cluster this program bootstrapped. */
     readonly join?: JoinMaterial;
-    /** Kubernetes release the cluster runs, when known. */
-    readonly kubernetesVersion?: string;
 }

@@ -1,9 +1,9 @@
 /** How every node is reached over SSH, and the readiness gate the bootstrap waits for. */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
+import type { Settings } from "../config";
 import { loadScript } from "../shell";
-import type { SshConnection } from "./types";
+import type { ClusterNode, SshConnection } from "./types";
 
 /** SSH settings shared by the pools, derived once from the stack config. */
 export interface NodeAccess {
@@ -15,15 +15,10 @@ export interface NodeAccess {
     readonly bastion?: { readonly host: string; readonly user: string; readonly port: number };
 }
 
-export function nodeAccess(cfg: StackConfig): NodeAccess {
-    if (!cfg.secrets.sshPrivateKey) throw new Error("infra:sshPrivateKey is required when the stack has nodes");
-    return {
-        user: cfg.ssh.user,
-        privateKey: cfg.secrets.sshPrivateKey,
-        dialErrorLimit: cfg.ssh.dialErrorLimit,
-        perDialTimeout: cfg.ssh.perDialTimeoutSeconds,
-        bastion: cfg.ssh.bastion,
-    };
+/** The stack's SSH settings with its private key (`infra:sshPrivateKey`, validated to be set when there are nodes). */
+export function nodeAccess(ssh: Settings["ssh"], privateKey: pulumi.Output<string> | undefined): NodeAccess {
+    if (!privateKey) throw new Error("infra:sshPrivateKey is required when the stack has nodes");
+    return { user: ssh.user, privateKey, dialErrorLimit: ssh.dialErrorLimit, perDialTimeout: ssh.perDialTimeoutSeconds, bastion: ssh.bastion };
 }
 
 /** The connection to one host; through the bastion when `viaBastion` and one is configured. */
@@ -39,6 +34,26 @@ export function sshConnection(access: NodeAccess, host: pulumi.Input<string>, op
             ? { proxy: { host: access.bastion.host, port: access.bastion.port, user: access.bastion.user, privateKey: access.privateKey, ...bounded } }
             : {}),
     };
+}
+
+/** How another stack reaches a node over SSH: its address and user, never a credential (the key is each stack's own secret). */
+export interface SshTarget {
+    readonly name: string;
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly viaBastion: boolean;
+}
+
+/** A node's SSH target as a stack publishes it. */
+export function sshTarget(node: ClusterNode): { [K in keyof SshTarget]: pulumi.Input<SshTarget[K]> } {
+    const c = node.connection;
+    return { name: node.name, host: c.host, port: c.port ?? 22, user: c.user ?? "root", viaBastion: c.proxy !== undefined };
+}
+
+/** The connection to a target another stack published, with this stack's key and bastion settings. */
+export function targetConnection(access: NodeAccess, t: SshTarget): SshConnection {
+    return sshConnection(access, t.host, { user: t.user, port: t.port, viaBastion: t.viaBastion });
 }
 
 export const WAIT_READY_SCRIPT = loadScript(__dirname, "wait-ready.sh");

@@ -1,13 +1,15 @@
 /**
  * AWS: one network per cluster (`AwsNetwork`: VPC, public subnets over the region's zones,
- * internet gateway, routes, security group, key pair) and pools of EC2 instances or an auto
- * scaling group (`AwsPool`).
+ * internet gateway, routes, security group, key pair) and pools of fixed EC2 instances
+ * (`AwsPool`). Auto scaling groups join by themselves, after the cluster exists: aws-autoscaling.ts.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as ipaddr from "ipaddr.js";
-import type { AwsPoolSettings } from "../config";
-import { type NodeAccess, readinessGate, sshConnection } from "./access";
+import { type AwsPoolSettings, nodeName } from "../config";
+import { isMacInstanceType } from "../config/rules/nodes";
+import { subnetOf } from "../config/cidr";
+import type { NodeAccess } from "./access";
+import { machineNode } from "./node";
 import { awsIngressRules } from "./ports";
 import type { ClusterNode } from "./types";
 import { renderUserData } from "./user-data";
@@ -18,25 +20,35 @@ export const CANONICAL_OWNER = "099720109477";
 export const UBUNTU_AMI_USER = "ubuntu";
 const UBUNTU_CODENAME = { "ubuntu-22.04": "jammy", "ubuntu-24.04": "noble" } as const;
 
-/** Graviton instance families (m7g, t4g, c8gd...) run arm64 images. */
+/**
+ * arm64 families whose names do not follow AWS's naming convention (see `architectureOf`).
+ * a1: the first Graviton, named before the convention. p6e-gb200: NVIDIA GB200, whose CPUs are Arm (Grace).
+ */
+const ARM64_OUTSIDE_CONVENTION: ReadonlySet<string> = new Set(["a1", "p6e-gb200"]);
+
+/**
+ * The CPU architecture of an instance type, which picks its Ubuntu AMI. AWS names a family
+ * `<class><generation><processor><options>`; the processor letter `g` right after the generation
+ * is Graviton (arm64): t4g, m7g, c8gd, c7gn, r8gb, x2gd, im4gn, is4gen, i8ge, hpc7g, and the GPU
+ * family g5g, whose class letter is also a g. Families outside the convention are listed above.
+ * Everything else is Intel or AMD (x86_64): m7i, c7a, t3, the GPU and accelerator classes g4dn,
+ * g6, gr6, p5, inf2, trn2, dl1, and the old cg1 and cc2. Mac families (mac1, mac2, mac2-m2pro,
+ * mac-m4...) run only macOS, on dedicated hosts: no Ubuntu AMI exists for them, so they are refused.
+ */
 export function architectureOf(instanceType: string): "arm64" | "x86_64" {
-    return /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType) && !/^(g|p|inf|trn)\d/.test(instanceType) ? "arm64" : "x86_64";
+    const family = instanceType.split(".")[0];
+    // Refused by validation first (infra:pools[i].instanceType); this guards direct callers.
+    if (isMacInstanceType(instanceType)) throw new Error(`${instanceType} is an EC2 Mac instance: it runs only macOS on a dedicated host, and there is no Ubuntu AMI for it`);
+    if (ARM64_OUTSIDE_CONVENTION.has(family)) return "arm64";
+    return /^[a-z]+\d+g/.test(family) ? "arm64" : "x86_64";
 }
 
 export function ubuntuAmiNamePattern(image: AwsPoolSettings["image"], arch: "arm64" | "x86_64"): string {
     return `ubuntu/images/hvm-ssd*/ubuntu-${UBUNTU_CODENAME[image]}-${image.slice("ubuntu-".length)}-${arch === "arm64" ? "arm64" : "amd64"}-server-*`;
 }
 
-/** The `index`-th subnet of `cidr` that is `extraBits` longer, e.g. (10.1.0.0/16, 4, 1) -> 10.1.16.0/20. */
-export function subnetOf(cidr: string, extraBits: number, index: number): string {
-    const [addr, prefix] = ipaddr.IPv4.parseCIDR(cidr);
-    const newPrefix = prefix + extraBits;
-    if (newPrefix > 28) throw new Error(`${cidr} is too small for ${2 ** extraBits} subnets`);
-    const base = addr.toByteArray().reduce((n, b) => n * 256 + b, 0) & (prefix === 0 ? 0 : ~(2 ** (32 - prefix) - 1));
-    const start = (base >>> 0) + index * 2 ** (32 - newPrefix);
-    const bytes = [24, 16, 8, 0].map((s) => (start >>> s) & 255);
-    return `${bytes.join(".")}/${newPrefix}`;
-}
+// Defined with the rest of the CIDR arithmetic; still exported here for the callers that import it from the AWS nodes.
+export { subnetOf };
 
 export interface AwsNetworkArgs {
     readonly clusterName: string;
@@ -56,7 +68,87 @@ export interface AwsNetworkArgs {
 /** AWS's managed policy for the EBS CSI driver. */
 export const EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
 
-export class AwsNetwork extends pulumi.ComponentResource {
+/** Tags of every AWS resource of the cluster; `kubernetes.io/cluster/<name>` marks what the cluster owns. */
+export function awsTags(clusterName: string, environment: string): Record<string, string> {
+    return { cluster: clusterName, environment, "managed-by": "pulumi", [`kubernetes.io/cluster/${clusterName}`]: "owned" };
+}
+
+interface AwsNetworkParts {
+    readonly vpcId: pulumi.Output<string>;
+    readonly subnetIds: pulumi.Output<string>[];
+    readonly securityGroup: aws.ec2.SecurityGroup;
+    readonly keyPair: aws.ec2.KeyPair;
+    readonly instanceProfile?: aws.iam.InstanceProfile;
+}
+
+/** A VPC with one public subnet per availability zone (1/16 of the VPC each), behind an internet gateway. */
+function createVpc(name: string, args: AwsNetworkArgs, tags: Record<string, string>, parent: pulumi.Resource): Pick<AwsNetworkParts, "vpcId" | "subnetIds"> {
+    const opts = { parent };
+    const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { ...tags, Name: args.clusterName } }, opts);
+    const zones = aws.getAvailabilityZonesOutput({ state: "available" }, opts).names.apply((names) => {
+        if (names.length < args.availabilityZones)
+            throw new Error(`infra:aws.availabilityZones asks for ${args.availabilityZones} zones, but the region has ${names.length}`);
+        return names.slice(0, args.availabilityZones);
+    });
+    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: { ...tags, Name: args.clusterName } }, opts);
+    const routes = new aws.ec2.RouteTable(
+        `${name}-public`,
+        { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: { ...tags, Name: `${args.clusterName}-public` } },
+        opts,
+    );
+    const subnetIds = Array.from({ length: args.availabilityZones }, (_, i) => {
+        const subnet = new aws.ec2.Subnet(
+            `${name}-public-${i + 1}`,
+            {
+                vpcId: vpc.id,
+                cidrBlock: subnetOf(args.vpcCidr, 4, i),
+                availabilityZone: zones[i],
+                mapPublicIpOnLaunch: true,
+                tags: { ...tags, Name: `${args.clusterName}-public-${i + 1}`, "kubernetes.io/role/elb": "1" },
+            },
+            opts,
+        );
+        new aws.ec2.RouteTableAssociation(`${name}-public-${i + 1}`, { subnetId: subnet.id, routeTableId: routes.id }, opts);
+        return subnet.id;
+    });
+    return { vpcId: vpc.id, subnetIds };
+}
+
+/** The nodes' instance profile with the EBS CSI driver's permissions. */
+function ebsCsiInstanceProfile(name: string, clusterName: string, tags: Record<string, string>, parent: pulumi.Resource): aws.iam.InstanceProfile {
+    const role = new aws.iam.Role(
+        `${name}-node`,
+        {
+            namePrefix: `${clusterName}-node-`,
+            assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+            tags,
+        },
+        { parent },
+    );
+    new aws.iam.RolePolicyAttachment(`${name}-node-ebs-csi`, { role: role.name, policyArn: EBS_CSI_POLICY }, { parent });
+    return new aws.iam.InstanceProfile(`${name}-node`, { namePrefix: `${clusterName}-node-`, role: role.name, tags }, { parent });
+}
+
+export function createAwsNetwork(name: string, args: AwsNetworkArgs, tags: Record<string, string>, parent: pulumi.Resource): AwsNetworkParts {
+    const { vpcId, subnetIds } = args.existingVpc
+        ? { vpcId: pulumi.output(args.existingVpc.vpcId), subnetIds: args.existingVpc.subnetIds.map((s) => pulumi.output(s)) }
+        : createVpc(name, args, tags, parent);
+    const securityGroup = new aws.ec2.SecurityGroup(
+        `${name}-nodes`,
+        {
+            vpcId,
+            description: `Kubernetes nodes of ${args.clusterName}`,
+            ingress: awsIngressRules(args.adminCidrs, args.meshPort),
+            egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "all outbound" }],
+            tags: { ...tags, Name: `${args.clusterName}-nodes` },
+        },
+        { parent },
+    );
+    const keyPair = new aws.ec2.KeyPair(`${name}-key`, { keyName: args.clusterName, publicKey: args.publicKey, tags }, { parent });
+    return { vpcId, subnetIds, securityGroup, keyPair, instanceProfile: args.ebsCsi ? ebsCsiInstanceProfile(name, args.clusterName, tags, parent) : undefined };
+}
+
+export class AwsNetwork extends pulumi.ComponentResource implements AwsNetworkParts {
     readonly vpcId: pulumi.Output<string>;
     readonly subnetIds: pulumi.Output<string>[];
     readonly securityGroup: aws.ec2.SecurityGroup;
@@ -66,200 +158,98 @@ export class AwsNetwork extends pulumi.ComponentResource {
 
     constructor(name: string, args: AwsNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("infra:nodes:AwsNetwork", name, {}, opts);
-        const parent = { parent: this };
-        this.tags = {
-            cluster: args.clusterName,
-            environment: args.environment,
-            "managed-by": "pulumi",
-            [`kubernetes.io/cluster/${args.clusterName}`]: "owned",
-        };
-        if (args.existingVpc) {
-            this.vpcId = pulumi.output(args.existingVpc.vpcId);
-            this.subnetIds = args.existingVpc.subnetIds.map((s) => pulumi.output(s));
-        } else {
-            const vpc = new aws.ec2.Vpc(
-                `${name}-vpc`,
-                { cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { ...this.tags, Name: args.clusterName } },
-                parent,
-            );
-            const zones = aws.getAvailabilityZonesOutput({ state: "available" }, parent).names.apply((names) => {
-                if (names.length < args.availabilityZones)
-                    throw new Error(`infra:aws.availabilityZones asks for ${args.availabilityZones} zones, but the region has ${names.length}`);
-                return names.slice(0, args.availabilityZones);
-            });
-            const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: { ...this.tags, Name: args.clusterName } }, parent);
-            const routes = new aws.ec2.RouteTable(
-                `${name}-public`,
-                { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: { ...this.tags, Name: `${args.clusterName}-public` } },
-                parent,
-            );
-            this.vpcId = vpc.id;
-            this.subnetIds = Array.from({ length: args.availabilityZones }, (_, i) => {
-                const subnet = new aws.ec2.Subnet(
-                    `${name}-public-${i + 1}`,
-                    {
-                        vpcId: vpc.id,
-                        cidrBlock: subnetOf(args.vpcCidr, 4, i),
-                        availabilityZone: zones[i],
-                        mapPublicIpOnLaunch: true,
-                        tags: { ...this.tags, Name: `${args.clusterName}-public-${i + 1}`, "kubernetes.io/role/elb": "1" },
-                    },
-                    parent,
-                );
-                new aws.ec2.RouteTableAssociation(`${name}-public-${i + 1}`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
-                return subnet.id;
-            });
-        }
-        this.securityGroup = new aws.ec2.SecurityGroup(
-            `${name}-nodes`,
-            {
-                vpcId: this.vpcId,
-                description: `Kubernetes nodes of ${args.clusterName}`,
-                ingress: awsIngressRules(args.adminCidrs, args.meshPort),
-                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "all outbound" }],
-                tags: { ...this.tags, Name: `${args.clusterName}-nodes` },
-            },
-            parent,
-        );
-        this.keyPair = new aws.ec2.KeyPair(`${name}-key`, { keyName: args.clusterName, publicKey: args.publicKey, tags: this.tags }, parent);
-        if (args.ebsCsi) {
-            const role = new aws.iam.Role(
-                `${name}-node`,
-                {
-                    namePrefix: `${args.clusterName}-node-`,
-                    assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
-                    tags: this.tags,
-                },
-                parent,
-            );
-            new aws.iam.RolePolicyAttachment(`${name}-node-ebs-csi`, { role: role.name, policyArn: EBS_CSI_POLICY }, parent);
-            this.instanceProfile = new aws.iam.InstanceProfile(`${name}-node`, { namePrefix: `${args.clusterName}-node-`, role: role.name, tags: this.tags }, parent);
-        }
+        this.tags = awsTags(args.clusterName, args.environment);
+        ({ vpcId: this.vpcId, subnetIds: this.subnetIds, securityGroup: this.securityGroup, keyPair: this.keyPair, instanceProfile: this.instanceProfile } = createAwsNetwork(
+            name,
+            args,
+            this.tags,
+            this,
+        ));
         this.registerOutputs({ vpcId: this.vpcId, securityGroupId: this.securityGroup.id });
     }
 }
 
+/** What every machine of a pool is launched from: the pool's Ubuntu AMI for its architecture, an encrypted gp3 root volume, IMDSv2 only. */
+export interface AwsLaunchSpec {
+    readonly ami: pulumi.Output<string>;
+    readonly rootVolume: { readonly volumeType: "gp3"; readonly volumeSize: number; readonly encrypted: true; readonly deleteOnTermination: true };
+    readonly metadataOptions: { readonly httpTokens: "required"; readonly httpEndpoint: "enabled"; readonly httpPutResponseHopLimit: 1 };
+    readonly tags: Record<string, string>;
+}
+
+export function awsLaunchSpec(pool: AwsPoolSettings, network: AwsNetwork, parent: pulumi.Resource): AwsLaunchSpec {
+    const arch = architectureOf(pool.instanceType);
+    const ami = aws.ec2.getAmiOutput(
+        {
+            owners: [CANONICAL_OWNER],
+            mostRecent: true,
+            filters: [
+                { name: "name", values: [ubuntuAmiNamePattern(pool.image, arch)] },
+                { name: "architecture", values: [arch] },
+                { name: "virtualization-type", values: ["hvm"] },
+            ],
+        },
+        { parent },
+    );
+    return {
+        ami: ami.id,
+        rootVolume: { volumeType: "gp3", volumeSize: pool.rootVolumeGb, encrypted: true, deleteOnTermination: true },
+        metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+        tags: { ...network.tags, pool: pool.name, role: pool.role },
+    };
+}
+
 export interface AwsPoolArgs {
     readonly clusterName: string;
+    /** A pool of fixed instances (`count`); auto scaling groups are `AwsAutoscalingPool`s. */
     readonly pool: AwsPoolSettings;
     readonly network: AwsNetwork;
     readonly access: NodeAccess;
-    /**
-     * First-boot script of auto scaling group instances, which join the cluster by themselves
-     * (provided by the bootstrap). Without it, they only boot.
-     */
-    readonly joinScript?: pulumi.Input<string>;
+}
+
+export function createAwsInstances(args: AwsPoolArgs, parent: pulumi.Resource): { instances: aws.ec2.Instance[]; nodes: ClusterNode[] } {
+    const { pool, network } = args;
+    const spec = awsLaunchSpec(pool, network, parent);
+    const instances: aws.ec2.Instance[] = [];
+    const nodes: ClusterNode[] = [];
+    for (let i = 0; i < (pool.count ?? 0); i++) {
+        const name = nodeName(args.clusterName, pool.name, i);
+        const instance = new aws.ec2.Instance(
+            name,
+            {
+                ami: spec.ami,
+                instanceType: pool.instanceType,
+                subnetId: network.subnetIds[i % network.subnetIds.length],
+                vpcSecurityGroupIds: [network.securityGroup.id],
+                keyName: network.keyPair.keyName,
+                iamInstanceProfile: network.instanceProfile?.name,
+                associatePublicIpAddress: true,
+                rootBlockDevice: spec.rootVolume,
+                metadataOptions: spec.metadataOptions,
+                userData: renderUserData({ hostname: name }),
+                tags: { ...spec.tags, Name: name },
+                volumeTags: spec.tags,
+            },
+            // A newer Ubuntu AMI must not replace running nodes; it applies to new ones.
+            { parent, ignoreChanges: ["ami", "userData"] },
+        );
+        instances.push(instance);
+        nodes.push(
+            machineNode(pool, { name, publicAddress: instance.publicIp, privateAddress: instance.privateIp, user: UBUNTU_AMI_USER, machineId: instance.id, os: pool.image }, args.access, parent),
+        );
+    }
+    return { instances, nodes };
 }
 
 export class AwsPool extends pulumi.ComponentResource {
     readonly poolName: string;
-    readonly instances: aws.ec2.Instance[] = [];
-    readonly nodes: ClusterNode[] = [];
-    readonly launchTemplate?: aws.ec2.LaunchTemplate;
-    readonly autoscalingGroup?: aws.autoscaling.Group;
+    readonly instances: aws.ec2.Instance[];
+    readonly nodes: ClusterNode[];
 
     constructor(name: string, args: AwsPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super("infra:nodes:AwsPool", name, {}, opts);
-        const { pool, network } = args;
-        this.poolName = pool.name;
-        const tags = { ...network.tags, pool: pool.name, role: pool.role };
-        const arch = architectureOf(pool.instanceType);
-        const ami = aws.ec2.getAmiOutput(
-            {
-                owners: [CANONICAL_OWNER],
-                mostRecent: true,
-                filters: [
-                    { name: "name", values: [ubuntuAmiNamePattern(pool.image, arch)] },
-                    { name: "architecture", values: [arch] },
-                    { name: "virtualization-type", values: ["hvm"] },
-                ],
-            },
-            { parent: this },
-        );
-        const rootVolume = { volumeType: "gp3", volumeSize: pool.rootVolumeGb, encrypted: true, deleteOnTermination: true };
-        const metadataOptions = { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 };
-
-        if (pool.autoscaling) {
-            const userData = pulumi
-                .output(args.joinScript)
-                .apply((script) => Buffer.from(renderUserData({ firstBootScript: script })).toString("base64"));
-            const lt = new aws.ec2.LaunchTemplate(
-                `${name}-template`,
-                {
-                    namePrefix: `${args.clusterName}-${pool.name}-`,
-                    imageId: ami.id,
-                    instanceType: pool.instanceType,
-                    keyName: network.keyPair.keyName,
-                    vpcSecurityGroupIds: [network.securityGroup.id],
-                    blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { ...rootVolume, encrypted: "true", deleteOnTermination: "true" } }],
-                    iamInstanceProfile: network.instanceProfile ? { arn: network.instanceProfile.arn } : undefined,
-                    metadataOptions,
-                    userData,
-                    updateDefaultVersion: true,
-                    tagSpecifications: [
-                        { resourceType: "instance", tags: { ...tags, Name: `${args.clusterName}-${pool.name}` } },
-                        { resourceType: "volume", tags },
-                    ],
-                    tags,
-                },
-                { parent: this },
-            );
-            const asg = new aws.autoscaling.Group(
-                `${name}-asg`,
-                {
-                    namePrefix: `${args.clusterName}-${pool.name}-`,
-                    vpcZoneIdentifiers: network.subnetIds,
-                    minSize: pool.autoscaling.min,
-                    desiredCapacity: pool.autoscaling.desired,
-                    maxSize: pool.autoscaling.max,
-                    launchTemplate: { id: lt.id, version: "$Latest" },
-                    healthCheckType: "EC2",
-                    tags: Object.entries({ ...tags, Name: `${args.clusterName}-${pool.name}` }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-                },
-                { parent: this, ignoreChanges: ["desiredCapacity"] },
-            );
-            this.launchTemplate = lt;
-            this.autoscalingGroup = asg;
-        } else {
-            for (let i = 0; i < (pool.count ?? 0); i++) {
-                const nodeName = `${args.clusterName}-${pool.name}-${i + 1}`;
-                const instance = new aws.ec2.Instance(
-                    nodeName,
-                    {
-                        ami: ami.id,
-                        instanceType: pool.instanceType,
-                        subnetId: network.subnetIds[i % network.subnetIds.length],
-                        vpcSecurityGroupIds: [network.securityGroup.id],
-                        keyName: network.keyPair.keyName,
-                        iamInstanceProfile: network.instanceProfile?.name,
-                        associatePublicIpAddress: true,
-                        rootBlockDevice: rootVolume,
-                        metadataOptions,
-                        userData: renderUserData({ hostname: nodeName }),
-                        tags: { ...tags, Name: nodeName },
-                        volumeTags: tags,
-                    },
-                    // A newer Ubuntu AMI must not replace running nodes; it applies to new ones.
-                    { parent: this, ignoreChanges: ["ami", "userData"] },
-                );
-                const connection = sshConnection(args.access, instance.publicIp, { user: UBUNTU_AMI_USER });
-                const ready = readinessGate(nodeName, connection, { parent: this, machineId: instance.id });
-                this.instances.push(instance);
-                this.nodes.push({
-                    name: nodeName,
-                    role: pool.role,
-                    provider: "aws",
-                    pool: pool.name,
-                    os: pool.image,
-                    publicAddress: instance.publicIp,
-                    privateAddress: instance.privateIp,
-                    connection,
-                    labels: pool.labels,
-                    taints: pool.taints,
-                    ready,
-                });
-            }
-        }
-        this.registerOutputs({ instances: this.instances.map((i) => i.id), autoscalingGroup: this.autoscalingGroup?.name });
+        this.poolName = args.pool.name;
+        ({ instances: this.instances, nodes: this.nodes } = createAwsInstances(args, this));
+        this.registerOutputs({ instances: this.instances.map((i) => i.id) });
     }
 }

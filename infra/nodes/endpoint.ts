@@ -6,7 +6,6 @@
 import * as aws from "@pulumi/aws";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
 import { AwsPool } from "./aws";
 import { HetznerPool } from "./hetzner";
 import type { NodeLayer } from "./index";
@@ -25,11 +24,18 @@ export interface ApiEndpoint {
     readonly resources: pulumi.Resource[];
 }
 
-export function createApiEndpoint(cfg: StackConfig, layer: NodeLayer): ApiEndpoint {
+export interface ApiEndpointArgs {
+    readonly clusterName: string;
+    /** `infra:kubernetes.apiEndpoint`: a name or address in front of the control planes that the stack does not create. */
+    readonly configured?: string;
+    readonly layer: NodeLayer;
+}
+
+export function createApiEndpoint(args: ApiEndpointArgs): ApiEndpoint {
+    const { clusterName, layer, configured } = args;
     const cps = layer.nodes.filter((n) => n.role === "control-plane");
     if (cps.length === 0) throw new Error("a cluster needs a control-plane node");
     const nodeSans = pulumi.all(cps.flatMap((n) => [n.publicAddress, n.privateAddress]));
-    const configured = cfg.kubernetes?.apiEndpoint;
     if (configured) {
         return { joinHost: pulumi.output(configured), publicHost: pulumi.output(configured), port: API_PORT, certSans: nodeSans.apply((s) => [configured, ...s]), resources: [] };
     }
@@ -37,18 +43,17 @@ export function createApiEndpoint(cfg: StackConfig, layer: NodeLayer): ApiEndpoi
         return { joinHost: cps[0].privateAddress, publicHost: cps[0].publicAddress, port: API_PORT, certSans: nodeSans, resources: [] };
     }
     const cpPools = layer.pools.filter((p) => p.nodes.some((n) => n.role === "control-plane"));
-    if (cpPools.every((p) => p instanceof HetznerPool)) return hetznerApiLoadBalancer(cfg, layer, cpPools as HetznerPool[], nodeSans);
-    if (cpPools.every((p) => p instanceof AwsPool)) return awsApiLoadBalancer(cfg, layer, cpPools as AwsPool[], nodeSans);
+    if (cpPools.every((p) => p instanceof HetznerPool)) return hetznerApiLoadBalancer(clusterName, layer, cpPools as HetznerPool[], nodeSans);
+    if (cpPools.every((p) => p instanceof AwsPool)) return awsApiLoadBalancer(clusterName, layer, cpPools as AwsPool[], nodeSans);
     throw new Error("infra:kubernetes.apiEndpoint is required for several on-prem control planes");
 }
 
-function hetznerApiLoadBalancer(cfg: StackConfig, layer: NodeLayer, pools: HetznerPool[], nodeSans: pulumi.Output<string[]>): ApiEndpoint {
-    const name = `${cfg.clusterName}-api`;
+function hetznerApiLoadBalancer(clusterName: string, layer: NodeLayer, pools: HetznerPool[], nodeSans: pulumi.Output<string[]>): ApiEndpoint {
+    const name = `${clusterName}-api`;
     const network = layer.hetzner!;
-    const first = cfg.pools.find((p) => p.role === "control-plane" && p.provider === "hetzner");
     const lb = new hcloud.LoadBalancer(
         name,
-        { name, loadBalancerType: "lb11", location: first?.provider === "hetzner" ? first.location : undefined, algorithm: { type: "round_robin" }, labels: { ...network.labels, role: "api" } },
+        { name, loadBalancerType: "lb11", location: pools[0].location, algorithm: { type: "round_robin" }, labels: { ...network.labels, role: "api" } },
         { parent: network },
     );
     // Hetzner firewalls do not apply to load balancers: a public interface would open the API to
@@ -84,8 +89,8 @@ function hetznerApiLoadBalancer(cfg: StackConfig, layer: NodeLayer, pools: Hetzn
     };
 }
 
-function awsApiLoadBalancer(cfg: StackConfig, layer: NodeLayer, pools: AwsPool[], nodeSans: pulumi.Output<string[]>): ApiEndpoint {
-    const name = `${cfg.clusterName}-api`;
+function awsApiLoadBalancer(clusterName: string, layer: NodeLayer, pools: AwsPool[], nodeSans: pulumi.Output<string[]>): ApiEndpoint {
+    const name = `${clusterName}-api`;
     const network = layer.aws!;
     const nlb = new aws.lb.LoadBalancer(
         name,
@@ -130,50 +135,4 @@ function awsApiLoadBalancer(cfg: StackConfig, layer: NodeLayer, pools: AwsPool[]
         certSans: pulumi.all([nodeSans, nlb.dnsName]).apply(([s, dns]) => [dns, ...s]),
         resources: [nlb, group, listener, ...attachments],
     };
-}
-
-/** Node ports the ingress controller listens on when a load balancer outside the cluster feeds it. */
-export const INGRESS_NODE_PORTS = { http: 30080, https: 30443 } as const;
-
-/**
- * AWS ingress: a network load balancer forwarding 80/443 from anywhere to the ingress
- * controller's node ports on every worker (instances and auto scaling groups), in its own
- * security group; the nodes admit the node ports from that group only.
- */
-export function createAwsIngressLoadBalancer(cfg: StackConfig, layer: NodeLayer): aws.lb.LoadBalancer {
-    const name = `${cfg.clusterName}-ingress`;
-    const network = layer.aws!;
-    const parent = { parent: network };
-    const sg = new aws.ec2.SecurityGroup(
-        name,
-        {
-            vpcId: network.vpcId,
-            description: `Ingress load balancer of ${cfg.clusterName}`,
-            ingress: [80, 443].map((port) => ({ protocol: "tcp", fromPort: port, toPort: port, cidrBlocks: ["0.0.0.0/0"], description: `http(s) from anywhere` })),
-            egress: [{ protocol: "tcp", fromPort: INGRESS_NODE_PORTS.http, toPort: INGRESS_NODE_PORTS.https, securityGroups: [network.securityGroup.id], description: "to the ingress node ports" }],
-            tags: { ...network.tags, Name: name },
-        },
-        parent,
-    );
-    new aws.vpc.SecurityGroupIngressRule(
-        `${name}-nodeports`,
-        { securityGroupId: network.securityGroup.id, referencedSecurityGroupId: sg.id, ipProtocol: "tcp", fromPort: INGRESS_NODE_PORTS.http, toPort: INGRESS_NODE_PORTS.https, description: "ingress node ports from the ingress load balancer" },
-        parent,
-    );
-    const nlb = new aws.lb.LoadBalancer(name, { namePrefix: "ing-", loadBalancerType: "network", internal: false, subnets: network.subnetIds, securityGroups: [sg.id], tags: { ...network.tags, Name: name } }, parent);
-    const workers = layer.pools.filter((p): p is AwsPool => p instanceof AwsPool && p.nodes.every((n) => n.role === "worker"));
-    for (const [portName, port] of [["http", 80], ["https", 443]] as const) {
-        const group = new aws.lb.TargetGroup(
-            `${name}-${portName}`,
-            { namePrefix: "ing-", port: INGRESS_NODE_PORTS[portName], protocol: "TCP", targetType: "instance", vpcId: network.vpcId, preserveClientIp: "false", tags: network.tags },
-            parent,
-        );
-        new aws.lb.Listener(`${name}-${portName}`, { loadBalancerArn: nlb.arn, port, protocol: "TCP", defaultActions: [{ type: "forward", targetGroupArn: group.arn }], tags: network.tags }, parent);
-        for (const pool of workers) {
-            pool.instances.forEach((instance, i) => new aws.lb.TargetGroupAttachment(`${name}-${portName}-${pool.nodes[i].name}`, { targetGroupArn: group.arn, targetId: instance.id, port: INGRESS_NODE_PORTS[portName] }, parent));
-            if (pool.autoscalingGroup)
-                new aws.autoscaling.Attachment(`${name}-${portName}-${pool.poolName}`, { autoscalingGroupName: pool.autoscalingGroup.name, lbTargetGroupArn: group.arn }, parent);
-        }
-    }
-    return nlb;
 }

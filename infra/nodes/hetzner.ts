@@ -4,8 +4,9 @@
  */
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
-import { HETZNER_LOCATIONS, type HetznerLocation, type HetznerPoolSettings } from "../config";
-import { type NodeAccess, readinessGate, sshConnection } from "./access";
+import { HETZNER_LOCATIONS, type HetznerLocation, type HetznerPoolSettings, nodeName } from "../config";
+import type { NodeAccess } from "./access";
+import { machineNode } from "./node";
 import { hetznerFirewallRules } from "./ports";
 import type { ClusterNode } from "./types";
 import { renderUserData } from "./user-data";
@@ -71,6 +72,7 @@ export interface HetznerPoolArgs {
 }
 
 export class HetznerPool extends pulumi.ComponentResource {
+    readonly location: HetznerLocation;
     readonly servers: hcloud.Server[];
     readonly placementGroups: hcloud.PlacementGroup[];
     readonly nodes: ClusterNode[];
@@ -78,6 +80,7 @@ export class HetznerPool extends pulumi.ComponentResource {
     constructor(name: string, args: HetznerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super("infra:nodes:HetznerPool", name, {}, opts);
         const { pool, network } = args;
+        this.location = pool.location;
         const labels = { ...network.labels, pool: pool.name, role: pool.role };
         this.placementGroups = Array.from(
             { length: Math.ceil(pool.count / PLACEMENT_GROUP_SIZE) },
@@ -86,11 +89,11 @@ export class HetznerPool extends pulumi.ComponentResource {
         this.servers = [];
         this.nodes = [];
         for (let i = 0; i < pool.count; i++) {
-            const nodeName = `${args.clusterName}-${pool.name}-${i + 1}`;
+            const serverName = nodeName(args.clusterName, pool.name, i);
             const server = new hcloud.Server(
-                nodeName,
+                serverName,
                 {
-                    name: nodeName,
+                    name: serverName,
                     serverType: pool.serverType,
                     image: pool.image,
                     location: pool.location,
@@ -99,28 +102,15 @@ export class HetznerPool extends pulumi.ComponentResource {
                     placementGroupId: this.placementGroups[Math.floor(i / PLACEMENT_GROUP_SIZE)].id.apply(Number),
                     networks: [{ networkId: network.network.id.apply(Number) }],
                     publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
-                    userData: renderUserData({ hostname: nodeName }),
+                    userData: renderUserData({ hostname: serverName }),
                     labels,
                 },
                 // A server must not be attached before its subnet exists; user data only matters at first boot.
                 { parent: this, dependsOn: [network.subnet], ignoreChanges: ["userData", "image"] },
             );
-            const connection = sshConnection(args.access, server.ipv4Address);
-            const ready = readinessGate(nodeName, connection, { parent: this, machineId: server.id });
             this.servers.push(server);
-            this.nodes.push({
-                name: nodeName,
-                role: pool.role,
-                provider: "hetzner",
-                pool: pool.name,
-                os: pool.image,
-                publicAddress: server.ipv4Address,
-                privateAddress: server.networks.apply((n) => n?.[0]?.ip ?? ""),
-                connection,
-                labels: pool.labels,
-                taints: pool.taints,
-                ready,
-            });
+            const privateAddress = server.networks.apply((n) => n?.[0]?.ip ?? "");
+            this.nodes.push(machineNode(pool, { name: serverName, publicAddress: server.ipv4Address, privateAddress, machineId: server.id, os: pool.image }, args.access, this));
         }
         this.registerOutputs({ servers: this.servers.map((s) => s.id) });
     }

@@ -5,9 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { type AwsPoolSettings, platformChoices, type StackConfig } from "../config";
-import { nodeAccess } from "./access";
+import type { AwsPoolSettings, Pool, Settings } from "../config";
+import type { NodeAccess } from "./access";
 import { AwsNetwork, AwsPool } from "./aws";
+import { AwsAutoscalingPool } from "./aws-autoscaling";
 import { HetznerNetwork, HetznerPool } from "./hetzner";
 import { meshAddress, type MeshPeer, renderWireguardConfig, wireguardPublicKey } from "./mesh";
 import { OnpremPool } from "./onprem";
@@ -15,13 +16,17 @@ import type { ClusterNode } from "./types";
 
 export * from "./types";
 export { AwsNetwork, AwsPool } from "./aws";
+export { AwsAutoscalingPool } from "./aws-autoscaling";
 export { HetznerNetwork, HetznerPool } from "./hetzner";
 export { OnpremPool } from "./onprem";
+
+export type MachinePool = HetznerPool | AwsPool | OnpremPool;
 
 export interface NodeLayer {
     /** Every node with a known address, control planes first in config order. */
     readonly nodes: ClusterNode[];
-    readonly pools: (HetznerPool | AwsPool | OnpremPool)[];
+    /** The pools of fixed machines, in config order. */
+    readonly pools: MachinePool[];
     readonly hetzner?: HetznerNetwork;
     readonly aws?: AwsNetwork;
 }
@@ -35,15 +40,19 @@ export interface MeshOptions {
     readonly extraPeers: pulumi.Input<MeshPeer[]>;
 }
 
-export interface NodeLayerOptions {
-    /** First-boot join script of an auto scaling group pool's workers (from the bootstrap). */
-    readonly joinScript?: (pool: AwsPoolSettings) => pulumi.Input<string>;
+export interface NodeLayerArgs {
+    readonly clusterName: string;
+    readonly environment: string;
+    /** Every pool of the stack; auto scaling groups are left to `createAutoscalingPools`, after the cluster. */
+    readonly pools: readonly Pool[];
+    readonly access: NodeAccess;
+    /** OpenSSH public key installed on cloud machines, and the sources allowed to reach SSH and the API. */
+    readonly admin: { readonly publicKey: string; readonly adminCidrs: readonly string[] };
+    readonly hetzner: Settings["hetzner"];
+    readonly aws: Settings["aws"];
+    /** Give AWS nodes the EBS CSI driver's permissions (the AWS integration). */
+    readonly ebsCsi: boolean;
     readonly mesh?: MeshOptions;
-}
-
-/** The mesh of a cluster stack, from its config. */
-export function clusterMesh(cfg: StackConfig): MeshOptions | undefined {
-    return cfg.mesh.enabled ? { cidr: cfg.mesh.cidr, port: cfg.mesh.port, poolOffset: 0, extraPeers: [] } : undefined;
 }
 
 /** Every node of this stack as a mesh peer (what the stack exports for other stacks). */
@@ -55,14 +64,15 @@ function meshPeer(name: string, address: string, publicKey: pulumi.Output<string
     return pulumi.all([publicKey, endpoint]).apply(([key, ep]) => ({ name, address, publicKey: key, ...(ep ? { endpoint: ep } : {}) }));
 }
 
-function withMesh(pools: (HetznerPool | AwsPool | OnpremPool)[], mesh: MeshOptions): ClusterNode[] {
-    const members = pools.flatMap((pool, p) =>
+/** Each pool's nodes with their mesh place; `poolIndex` is the pool's place in the stack file. */
+function withMesh(pools: readonly { poolIndex: number; pool: MachinePool }[], mesh: MeshOptions): ClusterNode[] {
+    const members = pools.flatMap(({ poolIndex, pool }) =>
         pool.nodes.map((node, n) => {
             const key = new random.RandomBytes(`${node.name}-wireguard-key`, { length: 32 }, { parent: pool, additionalSecretOutputs: ["base64", "hex"] });
             const onprem = node.provider === "vmware" || node.provider === "static";
             return {
                 node,
-                address: meshAddress(mesh.cidr, mesh.poolOffset + p, n),
+                address: meshAddress(mesh.cidr, mesh.poolOffset + poolIndex, n),
                 privateKey: pulumi.secret(key.base64),
                 publicKey: key.base64.apply(wireguardPublicKey),
                 // On-prem nodes sit behind NAT: peers cannot reach them, they reach out (with keepalives).
@@ -91,31 +101,45 @@ function withMesh(pools: (HetznerPool | AwsPool | OnpremPool)[], mesh: MeshOptio
     }));
 }
 
-export function createNodes(cfg: StackConfig, opts: NodeLayerOptions = {}): NodeLayer {
-    const access = nodeAccess(cfg);
-    const base = { clusterName: cfg.clusterName, environment: cfg.environment };
-    const admin = { publicKey: cfg.ssh.publicKey ?? "", adminCidrs: cfg.ssh.adminCidrs };
-    const firstHetzner = cfg.pools.find((p) => p.provider === "hetzner");
-    const hetzner =
-        firstHetzner?.provider === "hetzner"
-            ? new HetznerNetwork(`${cfg.clusterName}-hetzner`, { ...base, ...admin, ...cfg.hetzner, location: firstHetzner.location, meshPort: opts.mesh?.port })
-            : undefined;
-    const aws = cfg.pools.some((p) => p.provider === "aws")
-        ? new AwsNetwork(`${cfg.clusterName}-aws`, { ...base, ...admin, ...cfg.aws, ebsCsi: platformChoices(cfg).cloudIntegration === "aws", meshPort: opts.mesh?.port })
-        : undefined;
+function isAutoscaling(pool: Pool): pool is AwsPoolSettings & { autoscaling: NonNullable<AwsPoolSettings["autoscaling"]> } {
+    return pool.provider === "aws" && pool.autoscaling !== undefined;
+}
 
-    const pools = cfg.pools.map((pool) => {
-        const name = `${cfg.clusterName}-${pool.name}`;
+/** The fixed machines and the networks they sit on: what exists before the cluster does. */
+export function createNodes(args: NodeLayerArgs): NodeLayer {
+    const base = { clusterName: args.clusterName, environment: args.environment, ...args.admin, meshPort: args.mesh?.port };
+    const firstHetzner = args.pools.find((p) => p.provider === "hetzner");
+    const hetzner = firstHetzner?.provider === "hetzner" ? new HetznerNetwork(`${args.clusterName}-hetzner`, { ...base, ...args.hetzner, location: firstHetzner.location }) : undefined;
+    const aws = args.pools.some((p) => p.provider === "aws") ? new AwsNetwork(`${args.clusterName}-aws`, { ...base, ...args.aws, ebsCsi: args.ebsCsi }) : undefined;
+
+    const placed = args.pools.flatMap((pool, poolIndex) => {
+        if (isAutoscaling(pool)) return [];
+        const name = `${args.clusterName}-${pool.name}`;
+        const access = args.access;
         switch (pool.provider) {
             case "hetzner":
-                return new HetznerPool(name, { ...base, pool, network: hetzner!, access });
+                return [{ poolIndex, pool: new HetznerPool(name, { clusterName: args.clusterName, environment: args.environment, pool, network: hetzner!, access }) }];
             case "aws":
-                return new AwsPool(name, { clusterName: cfg.clusterName, pool, network: aws!, access, joinScript: opts.joinScript?.(pool) });
+                return [{ poolIndex, pool: new AwsPool(name, { clusterName: args.clusterName, pool, network: aws!, access }) }];
             case "vmware":
             case "static":
-                return new OnpremPool(name, { pool, access });
+                return [{ poolIndex, pool: new OnpremPool(name, { pool, access }) }];
         }
     });
-    const nodes = opts.mesh ? withMesh(pools, opts.mesh) : pools.flatMap((p) => p.nodes);
-    return { nodes: [...nodes.filter((n) => n.role === "control-plane"), ...nodes.filter((n) => n.role === "worker")], pools, hetzner, aws };
+    const nodes = args.mesh ? withMesh(placed, args.mesh) : placed.flatMap((p) => p.pool.nodes);
+    return { nodes: [...nodes.filter((n) => n.role === "control-plane"), ...nodes.filter((n) => n.role === "worker")], pools: placed.map((p) => p.pool), hetzner, aws };
+}
+
+/**
+ * The auto scaling groups of the stack: workers that join by themselves, so they are built once the
+ * cluster (or the base cluster of a burst stack) exists, each from its own first-boot script.
+ */
+export function createAutoscalingPools(
+    args: Pick<NodeLayerArgs, "clusterName" | "pools">,
+    network: AwsNetwork | undefined,
+    firstBootScript: (pool: AwsPoolSettings) => pulumi.Input<string>,
+): AwsAutoscalingPool[] {
+    return args.pools
+        .filter(isAutoscaling)
+        .map((pool) => new AwsAutoscalingPool(`${args.clusterName}-${pool.name}`, { clusterName: args.clusterName, pool, network: network!, firstBootScript: firstBootScript(pool) }));
 }

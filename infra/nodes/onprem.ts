@@ -4,7 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { OnpremPoolSettings } from "../config";
-import { type NodeAccess, readinessGate, sshConnection } from "./access";
+import type { NodeAccess } from "./access";
+import { machineNode } from "./node";
 import type { ClusterNode } from "./types";
 
 export interface OnpremPoolArgs {
@@ -18,22 +19,14 @@ export class OnpremPool extends pulumi.ComponentResource {
     constructor(name: string, args: OnpremPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         const { pool } = args;
         super(pool.provider === "vmware" ? "infra:nodes:VmwarePool" : "infra:nodes:StaticPool", name, {}, opts);
-        this.nodes = pool.nodes.map((n) => {
-            const connection = sshConnection(args.access, n.address, { user: n.user, port: n.port, viaBastion: true });
-            const ready = readinessGate(n.name, connection, { parent: this });
-            return {
-                name: n.name,
-                role: pool.role,
-                provider: pool.provider,
-                pool: pool.name,
-                publicAddress: pulumi.output(n.address),
-                privateAddress: pulumi.output(n.privateAddress ?? n.address),
-                connection,
-                labels: pool.labels,
-                taints: pool.taints,
-                ready,
-            };
-        });
+        this.nodes = pool.nodes.map((n) =>
+            machineNode(
+                pool,
+                { name: n.name, publicAddress: pulumi.output(n.address), privateAddress: pulumi.output(n.privateAddress ?? n.address), user: n.user, port: n.port, viaBastion: true },
+                args.access,
+                this,
+            ),
+        );
         this.registerOutputs({ nodes: this.nodes.map((n) => n.name) });
     }
 }

@@ -10,6 +10,8 @@ export interface PortRule {
     /** `"22"` or a range `"2379-2380"`; absent for ICMP. */
     readonly port?: string;
     readonly from: readonly PortSource[];
+    /** Why a port open to the world is safe, for the firewall rule's description. */
+    readonly note?: string;
 }
 
 export const PORT_TABLE: readonly PortRule[] = [
@@ -42,24 +44,30 @@ export interface HetznerRule {
 
 /** WireGuard between sites: nodes behind NAT connect from addresses nobody can list in advance. */
 export function meshRule(port: number): PortRule {
-    return { name: "wireguard-mesh", protocol: "udp", port: String(port), from: ["world"] };
+    return { name: "wireguard-mesh", protocol: "udp", port: String(port), from: ["world"], note: "encrypted, authenticated by key" };
+}
+
+/** The port table plus the mesh's port, when the mesh is on. */
+function rulesWith(meshPort: number | undefined): PortRule[] {
+    return [...PORT_TABLE, ...(meshPort === undefined ? [] : [meshRule(meshPort)])];
+}
+
+function worldDescription(r: PortRule): string {
+    return `${r.name} from anywhere${r.note ? ` (${r.note})` : ""}`;
 }
 
 /**
  * Hetzner Cloud firewalls filter only public interfaces; traffic on the private network is not
  * filtered. So node-to-node ports get no rule at all (they stay closed publicly and open on the
- * private network) and only the admin rules open anything, to the admin CIDRs alone.
+ * private network): the admin rules open ports to the admin CIDRs, and the world rules (the
+ * mesh's authenticated UDP port) to everyone.
  */
 export function hetznerFirewallRules(adminCidrs: readonly string[], meshPort?: number): HetznerRule[] {
-    const admin = adminCidrs.length === 0 ? [] : PORT_TABLE.filter((r) => r.from.includes("admin")).map((r) => ({
-        direction: "in" as const,
-        protocol: r.protocol,
-        ...(r.port ? { port: r.port } : {}),
-        sourceIps: [...adminCidrs],
-        description: `${r.name} from admin networks`,
-    }));
-    const mesh = meshPort === undefined ? [] : [{ direction: "in" as const, protocol: "udp", port: String(meshPort), sourceIps: ["0.0.0.0/0", "::/0"], description: "wireguard-mesh from anywhere (encrypted, authenticated by key)" }];
-    return [...admin, ...mesh];
+    const rules = rulesWith(meshPort);
+    const rule = (r: PortRule, sourceIps: string[], description: string): HetznerRule => ({ direction: "in", protocol: r.protocol, ...(r.port ? { port: r.port } : {}), sourceIps, description });
+    const admin = adminCidrs.length === 0 ? [] : rules.filter((r) => r.from.includes("admin")).map((r) => rule(r, [...adminCidrs], `${r.name} from admin networks`));
+    const world = rules.filter((r) => r.from.includes("world")).map((r) => rule(r, ["0.0.0.0/0", "::/0"], worldDescription(r)));
+    return [...admin, ...world];
 }
 
 export interface AwsIngressRule {
@@ -73,10 +81,9 @@ export interface AwsIngressRule {
 
 /** Security group ingress: admin rules from the admin CIDRs, node rules from the group itself. */
 export function awsIngressRules(adminCidrs: readonly string[], meshPort?: number): AwsIngressRule[] {
-    const out: AwsIngressRule[] = [];
-    if (meshPort !== undefined)
-        out.push({ protocol: "udp", fromPort: meshPort, toPort: meshPort, cidrBlocks: ["0.0.0.0/0"], description: "wireguard-mesh from anywhere (encrypted, authenticated by key)" });
-    for (const r of PORT_TABLE) {
+    const rules = rulesWith(meshPort);
+    const out: AwsIngressRule[] = rules.filter((r) => r.from.includes("world")).map((r) => ({ protocol: r.protocol, fromPort: portRange(r).from, toPort: portRange(r).to, cidrBlocks: ["0.0.0.0/0"], description: worldDescription(r) }));
+    for (const r of rules) {
         const { from, to } = portRange(r);
         if (r.from.includes("admin") && adminCidrs.length > 0)
             out.push({ protocol: r.protocol, fromPort: from, toPort: to, cidrBlocks: [...adminCidrs], description: `${r.name} from admin networks` });

@@ -6,13 +6,12 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Exposure } from "../config";
+import { type Exposure, INGRESS_NODE_PORTS } from "../config";
 import { installChart } from "./helm";
 import { CHARTS, INGRESS_NGINX_END_OF_MAINTENANCE } from "./versions";
 
 export const INGRESS_CLASS = "nginx";
 export const INGRESS_NGINX_CONTROLLER = "k8s.io/ingress-nginx";
-export const NODE_PORTS = { http: 30080, https: 30443 } as const;
 export const INGRESS_NAMESPACE = "ingress";
 
 export interface IngressArgs {
@@ -73,7 +72,7 @@ export function ingressNginxValues(exposure: Exposure, annotations: Record<strin
                 enabled: !host,
                 type: exposure === "loadBalancer" ? "LoadBalancer" : "NodePort",
                 annotations: exposure === "loadBalancer" ? annotations : {},
-                ...(exposure === "nodePort" ? { nodePorts: { ...NODE_PORTS } } : {}),
+                ...(exposure === "nodePort" ? { nodePorts: { ...INGRESS_NODE_PORTS } } : {}),
             },
             resources: RESOURCES,
         },
@@ -94,7 +93,7 @@ export function traefikValues(exposure: Exposure, annotations: Record<string, st
         ingressClass: { enabled: false, isDefaultClass: false },
         ports:
             exposure === "nodePort"
-                ? { web: { nodePort: NODE_PORTS.http }, websecure: { nodePort: NODE_PORTS.https } }
+                ? { web: { nodePort: INGRESS_NODE_PORTS.http }, websecure: { nodePort: INGRESS_NODE_PORTS.https } }
                 : host
                   ? { web: { port: 80 }, websecure: { port: 443 } }
                   : { web: {}, websecure: {} },

@@ -76,12 +76,33 @@ function componentOf(r: PlannedResource, byUrn: Map<string, PlannedResource>): s
     return c ? `${c.type} ${c.name}` : "stack";
 }
 
+/**
+ * The URNs a resource may have had before a rename: with each of its own aliases (type or name),
+ * and with each type alias of its parent (a URN names its parent's type, not its parent's name).
+ * A real engine carries the state across such a rename; so does the diff.
+ */
+export function previousUrns(r: PlannedResource, byUrn: ReadonlyMap<string, PlannedResource>): string[] {
+    const m = /^(urn:pulumi:[^:]*::[^:]*::)(.*)::([^:]*)$/.exec(r.urn);
+    if (!m) return [];
+    const [, prefix, qualifiedType, name] = m;
+    const chain = qualifiedType.split("$");
+    const last = chain.length - 1;
+    const urn = (types: string[], n: string) => `${prefix}${types.join("$")}::${n}`;
+    const own = (r.aliases ?? []).map((a) => urn(chain.map((t, i) => (i === last && a.type ? a.type : t)), a.name ?? name));
+    const parent = r.parent ? byUrn.get(r.parent) : undefined;
+    const inherited = last > 0 ? (parent?.aliases ?? []).filter((a) => a.type).map((a) => urn([a.type!, ...chain.slice(1)], name)) : [];
+    return [...own, ...inherited];
+}
+
 export function diffPlans(before: readonly PlannedResource[], after: readonly PlannedResource[]): ResourceDiff[] {
     const a = new Map(before.map((r) => [r.urn, r]));
     const b = new Map(after.map((r) => [r.urn, r]));
+    const carried = new Set<string>();
     const out: ResourceDiff[] = [];
     for (const r of after) {
-        const old = a.get(r.urn);
+        const was = a.has(r.urn) ? r.urn : previousUrns(r, b).find((u) => a.has(u) && !b.has(u));
+        if (was && was !== r.urn) carried.add(was);
+        const old = was ? a.get(was) : undefined;
         if (!old) {
             out.push({ kind: "add", resource: r, component: componentOf(r, b), changes: [], dangerous: false });
             continue;
@@ -92,7 +113,7 @@ export function diffPlans(before: readonly PlannedResource[], after: readonly Pl
         out.push({ kind: replace ? "replace" : "update", resource: r, component: componentOf(r, b), changes, dangerous: replace && (r.protect || STATEFUL.test(r.type) || STATEFUL.test(String(r.inputs.chart ?? ""))) });
     }
     for (const r of before)
-        if (!b.has(r.urn)) out.push({ kind: "remove", resource: r, component: componentOf(r, a), changes: [], dangerous: r.protect || STATEFUL.test(r.type) });
+        if (!b.has(r.urn) && !carried.has(r.urn)) out.push({ kind: "remove", resource: r, component: componentOf(r, a), changes: [], dangerous: r.protect || STATEFUL.test(r.type) });
     return out;
 }
 

@@ -13,11 +13,8 @@ import { PROJECT } from "./stack-file";
 
 export const SECRET = "[secret]";
 export const UNKNOWN = "[unknown]";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SIG_SECRET = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_RESOURCE = "5cf8f73096256a8f31e491e813e4eb8e";
-const SIG_OUTPUT = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
-const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+// The wire encoding's markers, as the pinned SDK defines them.
+const { specialSigKey: SIG_KEY, specialSecretSig: SIG_SECRET, specialResourceSig: SIG_RESOURCE, specialOutputValueSig: SIG_OUTPUT, unknownValue: UNKNOWN_VALUE } = pulumi.runtime;
 
 export interface PlannedResource {
     urn: string;
@@ -38,6 +35,8 @@ export interface PlannedResource {
     additionalSecretOutputs: string[];
     /** Provider reference (`urn::id`), when one was given. */
     provider: string | null;
+    /** The type or name the resource had before a rename (`aliases`): a real engine keeps its state. */
+    aliases?: { type?: string; name?: string }[];
 }
 
 /** A provider function the program called (an AMI or zone lookup): what a real run asks the cloud. */
@@ -112,13 +111,13 @@ function collect(value: unknown, into: Set<string>): void {
 /** The mock runtime is process-wide: plans in one process run one after another. */
 let queue: Promise<unknown> = Promise.resolve();
 
-export function runPlan(input: PlanInput, program: () => Promise<Record<string, unknown>>): Promise<PlanResult> {
+export function runPlan(input: PlanInput, program: () => Promise<object>): Promise<PlanResult> {
     const run = queue.then(() => planOnce(input, program));
     queue = run.catch(() => undefined);
     return run;
 }
 
-async function planOnce(input: PlanInput, program: () => Promise<Record<string, unknown>>): Promise<PlanResult> {
+async function planOnce(input: PlanInput, program: () => Promise<object>): Promise<PlanResult> {
     const secrets = new Set<string>();
     const resources: PlannedResource[] = [];
     const lookups: PlannedLookup[] = [];
@@ -185,6 +184,7 @@ interface RegisterRequest {
     getReplaceonchangesList(): string[];
     getRetainondelete(): boolean | undefined;
     getPropertydependenciesMap(): { forEach(f: (v: { getUrnsList(): string[] }, k: string) => void): void };
+    getAliasesList(): { getSpec(): { getName(): string; getType(): string } | undefined }[];
 }
 interface ReadRequest {
     getType(): string;
@@ -238,6 +238,11 @@ function wrapMonitor(
                     ignoreChanges: r.getIgnorechangesList(),
                     additionalSecretOutputs: r.getAdditionalsecretoutputsList(),
                     provider: r.getProvider() || null,
+                    aliases: r
+                        .getAliasesList()
+                        .map((a) => a.getSpec())
+                        .filter((a) => a !== undefined)
+                        .map((a) => ({ ...(a.getType() ? { type: a.getType() } : {}), ...(a.getName() ? { name: a.getName() } : {}) })),
                 });
             }
             (cb as Callback)(err, resp);

@@ -9,6 +9,7 @@ import type { PlanResult } from "./engine";
 const SITE: Record<string, string> = {
     "infra:nodes:HetznerPool": "Hetzner Cloud",
     "infra:nodes:AwsPool": "AWS",
+    "infra:nodes:AwsAutoscalingPool": "AWS",
     "infra:nodes:VmwarePool": "On-prem (VMware)",
     "infra:nodes:StaticPool": "On-prem (bare metal)",
 };

@@ -1,0 +1,63 @@
+/**
+ * `BurstWorkers`: the bootstrap of workers that join a cluster another stack runs. Each worker is
+ * prepared and joins with the base's material and versions; the base's first control plane
+ * drains it before it goes; with a mesh, every base node learns the workers as peers (and
+ * forgets them on destroy) before any of them joins.
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { type NodeAccess, type SshTarget, targetConnection } from "../nodes/access";
+import { type MeshPeer, renderPeers } from "../nodes/mesh";
+import type { ClusterNode } from "../nodes/types";
+import { composeScript, SCRIPTS } from "./remote";
+import { drainGuard, joinNode, type PrepareSettings, prepareNode, rootScript } from "./steps";
+import type { JoinMaterial } from "./types";
+
+export interface BurstWorkersArgs {
+    /** The burst stack's cluster name: names the peers file on the base's nodes. */
+    readonly clusterName: string;
+    /** The workers, from this stack's node layer. */
+    readonly nodes: readonly ClusterNode[];
+    readonly join: JoinMaterial;
+    /** The base's Kubernetes and containerd versions. */
+    readonly versions: PrepareSettings;
+    /** This stack's SSH key, with the base's bastion. */
+    readonly access: NodeAccess;
+    /** The base's first control plane. */
+    readonly controlPlane: SshTarget;
+    /** Every base node that learns the workers as mesh peers; empty without a mesh. */
+    readonly meshNodes: readonly SshTarget[];
+    /** The workers as mesh peers. */
+    readonly peers?: pulumi.Output<MeshPeer[]>;
+}
+
+/** `<base node>-peers-<burst cluster>`: the workers' `[Peer]` sections on one base node. */
+function peersOnBaseNode(t: SshTarget, a: BurstWorkersArgs, peers: pulumi.Output<string>, parent: pulumi.Resource): command.remote.Command {
+    const connection = targetConnection(a.access, t);
+    const add = rootScript(connection, composeScript(SCRIPTS.meshPeers, { PEERS_NAME: a.clusterName }));
+    const remove = rootScript(connection, composeScript(SCRIPTS.meshPeers, { PEERS_NAME: a.clusterName, REMOVE: "1" }));
+    return new command.remote.Command(`${t.name}-peers-${a.clusterName}`, { connection, create: add, update: add, delete: remove, stdin: peers }, { parent });
+}
+
+export function createBurstWorkers(a: BurstWorkersArgs, parent: pulumi.Resource): { joins: command.remote.Command[] } {
+    const peers = a.peers?.apply((p) => renderPeers(p, false));
+    const onBase = peers ? a.meshNodes.map((t) => peersOnBaseNode(t, a, peers, parent)) : [];
+    const controlPlane = targetConnection(a.access, a.controlPlane);
+    const joins = a.nodes.map((node) => {
+        const prepare = prepareNode(node, a.versions, parent);
+        const join = joinNode(node, a.join, { cloudProviderExternal: false }, [prepare, ...onBase], parent);
+        drainGuard(node.name, controlPlane, join, parent);
+        return join;
+    });
+    return { joins };
+}
+
+export class BurstWorkers extends pulumi.ComponentResource {
+    readonly joins: command.remote.Command[];
+
+    constructor(name: string, args: BurstWorkersArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("infra:bootstrap:BurstWorkers", name, {}, opts);
+        ({ joins: this.joins } = createBurstWorkers(args, this));
+        this.registerOutputs({});
+    }
+}

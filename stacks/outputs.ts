@@ -1,0 +1,126 @@
+/**
+ * The outputs a cluster stack publishes: one type for the stack that writes them
+ * (stacks/cluster.ts) and the burst stacks that read them (stacks/burst.ts), and the pure check
+ * of what a burst stack read from its base.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { ConfigProblem } from "../infra/config";
+import type { SshTarget } from "../infra/nodes/access";
+import type { MeshPeer } from "../infra/nodes/mesh";
+import type { NodeProvider, NodeRole } from "../infra/nodes/types";
+
+export interface NodeSummary {
+    readonly name: string;
+    readonly role?: NodeRole;
+    readonly provider: NodeProvider;
+    readonly pool: string;
+    readonly publicAddress: string;
+    readonly privateAddress: string;
+}
+
+/** What a node needs to join the cluster, and the versions and networks it must match. Token and CA hash are secrets. */
+export interface PublishedJoin {
+    readonly endpoint: string;
+    readonly token: string;
+    readonly caCertHash: string;
+    readonly kubernetesVersion: string;
+    readonly containerdVersion: string;
+    readonly podCidr: string;
+    readonly serviceCidr: string;
+}
+
+/** How a burst stack reaches the base's nodes: the first control plane drains burst workers that leave, every node learns their mesh keys. */
+export interface PublishedAccess {
+    readonly controlPlane: SshTarget;
+    readonly nodes: readonly SshTarget[];
+    readonly bastion: { readonly host: string; readonly user: string; readonly port: number } | null;
+}
+
+export interface PublishedMesh {
+    readonly cidr: string;
+    readonly port: number;
+    readonly peers: readonly MeshPeer[];
+}
+
+export interface ClusterStackOutputs {
+    readonly clusterName: string;
+    readonly environment: string;
+    readonly mode: string;
+    readonly apiEndpoint: string;
+    readonly certificateIssuer?: string;
+    readonly appUrl?: string;
+    readonly ingressAddress?: string;
+    /** Admin kubeconfig, secret. */
+    readonly kubeconfig: string;
+    readonly nodes: readonly NodeSummary[];
+    readonly join: PublishedJoin;
+    readonly joinTokenExpires: string;
+    readonly access: PublishedAccess;
+    readonly mesh: PublishedMesh | null;
+}
+
+/** What a burst stack publishes. */
+export interface BurstStackOutputs {
+    readonly clusterName: string;
+    readonly environment: string;
+    readonly mode: string;
+    readonly baseStack: string;
+    /** The base's API endpoint the workers joined. */
+    readonly joins: string;
+    readonly kubernetesVersion: string;
+    readonly nodes: readonly NodeSummary[];
+}
+
+/** What a burst stack reads of its base. */
+export type BaseOutputs = Pick<ClusterStackOutputs, "clusterName" | "join" | "access" | "mesh">;
+
+/** A value as a program returns it: plain, or with outputs at any depth. */
+export type Published<T> = pulumi.Input<T> | (T extends object ? { [K in keyof T]: Published<T[K]> } : never);
+
+/** A stack's outputs as its program returns them: each one plain, or with outputs at any depth. */
+export type StackOutputs<T> = { [K in keyof T]: Published<T[K]> };
+
+/** What the burst stack asks of its base. */
+export interface BurstRequest {
+    /** `infra:burst.baseStack`. */
+    readonly baseStack: string;
+    /** The burst stack's `infra:clusterName`. */
+    readonly clusterName: string;
+    /** `infra:kubernetes.version` of the burst stack, when it sets one. */
+    readonly kubernetesVersion?: string;
+    /** The burst stack has auto scaling group pools. */
+    readonly autoscaling: boolean;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+
+/**
+ * Checks the outputs read from the base stack (`undefined` where an output is missing): the base
+ * must exist and be recent enough, and the burst stack must fit it. Returns the base, typed, or
+ * every problem with the key to change.
+ */
+export function checkBase(req: BurstRequest, raw: Readonly<Record<keyof BaseOutputs, unknown>>): { base: BaseOutputs } | { problems: ConfigProblem[] } {
+    const at = "infra:burst.baseStack";
+    const name = req.baseStack;
+    if (Object.values(raw).every((v) => v === undefined))
+        return { problems: [{ path: at, message: `${name} has no outputs: it does not exist, is not readable with your Pulumi login, or was never deployed (run pulumi up on it first)` }] };
+    const { join, access } = raw;
+    if (!isObject(join) || !("token" in join) || !("caCertHash" in join))
+        return { problems: [{ path: at, message: `${name} exports no join material (output \`join\`): it was deployed by an older version of this program; run pulumi up on it first` }] };
+    if (!access) return { problems: [{ path: at, message: `${name} exports no node access (output \`access\`): run pulumi up on it with this version first` }] };
+    const base = raw as unknown as BaseOutputs;
+    const problems: ConfigProblem[] = [];
+    if (req.kubernetesVersion && req.kubernetesVersion !== base.join.kubernetesVersion)
+        problems.push({
+            path: "infra:kubernetes.version",
+            message: `${req.kubernetesVersion} differs from the base cluster's ${base.join.kubernetesVersion}: burst workers run the base's version (leave it out, or match it)`,
+        });
+    if (!req.clusterName.startsWith(`${base.clusterName}-`))
+        problems.push({
+            path: "infra:clusterName",
+            message: `must start with the base cluster's name and a dash (e.g. ${base.clusterName}-burst): the base approves kubelet certificates by node name`,
+        });
+    if (base.mesh && req.autoscaling)
+        problems.push({ path: "infra:pools", message: "auto scaling groups cannot join the base's mesh (their peers are not known in advance): use fixed instances (count)" });
+    return problems.length ? { problems } : { base };
+}
