@@ -20,6 +20,24 @@ describe("README config reference", () => {
     it("the commands it promises exist as npm scripts", () => {
         const scripts = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
         for (const m of readme.matchAll(/npm run (\w+)/g)) assert.ok(m[1] in scripts, `npm run ${m[1]}`);
-        assert.ok("test" in scripts);
+    });
+    it("its test command is the one CI runs, and it typechecks first as it says", () => {
+        const start = readme.indexOf("\n## Tests\n");
+        assert.ok(start >= 0, "the README has a Tests section");
+        const section = readme.slice(start + 1, readme.indexOf("\n## ", start + 1));
+        const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean));
+        assert.deepEqual(commands, ["npm test"]);
+        assert.match(section, /^Typechecks, then runs the test suite/m);
+        const scripts = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
+        assert.match(scripts.test, /^npm run typecheck && node --import tsx --test /, "npm test typechecks, then runs node's test runner");
+        // .ci/run, as the README describes it: npm ci, then the README's test command, last.
+        const ci = fs.readFileSync(path.join(REPO_ROOT, ".ci/run"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+        assert.equal(ci[ci.length - 1], "npm test");
+        assert.ok(ci.some((l) => /^npm ci( |$)/.test(l)), ".ci/run installs the lockfile's packages first");
+        // The workflow that deploys runs the same command before `pulumi up`.
+        const workflow = fs.readFileSync(path.join(REPO_ROOT, ".github/workflows/preview.yml"), "utf8");
+        const steps = [...workflow.matchAll(/^\s*- run: (.+)$/gm)].map((m) => m[1].trim());
+        assert.ok(steps.includes("npm test"), "the deploy job runs npm test");
+        assert.ok(workflow.indexOf("- run: npm test") < workflow.indexOf("command: up"), "before pulumi up");
     });
 });

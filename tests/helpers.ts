@@ -1,4 +1,8 @@
-/** Shared test fixtures: a valid stack config to mutate, and ways to plan or parse it. */
+/** Shared test fixtures: a valid stack config to mutate, ways to plan or parse it, and temporary directories. */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after } from "node:test";
 import * as YAML from "yaml";
 import { ConfigError, isConfigError, parseConfig, type StackConfig } from "../infra/config";
 import { parseStackFile } from "../tools/plan/stack-file";
@@ -45,6 +49,16 @@ export function problems(config: Record<string, Json>): string[] {
     }
 }
 
+/** A valid cluster on AWS only (region us-east-1) with these pools. */
+export function awsConfig(pools: Json[], zones = 2): Record<string, Json> {
+    const c = validConfig();
+    delete c["hcloud:token"];
+    c["aws:region"] = "us-east-1";
+    c["infra:aws"] = { availabilityZones: zones };
+    c["infra:pools"] = pools;
+    return c;
+}
+
 /** Deep copy of `validConfig()` changed by `f`. */
 export function withConfig(f: (c: Record<string, any>) => void): Record<string, Json> {
     const c = structuredClone(validConfig()) as Record<string, any>;
@@ -64,4 +78,14 @@ export async function planConfig(config: Record<string, Json>, stack = "test") {
     };
     const plain = (name: string) => plan.plainInputs.get(named(name).urn)!;
     return { plan, ofType, named, plain };
+}
+
+/**
+ * A new directory in the OS temp folder (`<prefix>XXXXXX`), removed with its contents when the
+ * test or suite that made it ends (at the end of the file when made outside any test).
+ */
+export function tempDir(prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    return dir;
 }

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { planStack, REPO_ROOT, writePlan } from "../tools/plan";
+import { tempDir } from "./helpers";
 
 function scriptFiles(dir: string): string[] {
     const out: string[] = [];
@@ -36,7 +36,7 @@ describe("shellcheck", () => {
     for (const stack of ["dev", "prod", "staging"]) {
         it(`every script the ${stack} plan writes (--out DIR/scripts) is clean`, async () => {
             const plan = await planStack(stack);
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), `scripts-${stack}-`));
+            const dir = tempDir(`scripts-${stack}-`);
             writePlan(dir, plan);
             const files = fs.readdirSync(path.join(dir, "scripts"));
             assert.ok(files.length > 0);
@@ -47,7 +47,7 @@ describe("shellcheck", () => {
 
 /** A fake root: stub commands that append their argv to calls.log and exit with $<NAME>_RC. */
 export function fakeRoot(stubs: string[]): { dir: string; env: NodeJS.ProcessEnv; calls: () => string[] } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fakeroot-"));
+    const dir = tempDir("fakeroot-");
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     const log = path.join(dir, "calls.log");

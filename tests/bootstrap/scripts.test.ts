@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { asgFirstBootScript, asRoot, composeScript, innerScript, renderBundle, SCRIPTS } from "../../infra/bootstrap/remote";
+import { tempDir } from "../helpers";
 
 /** Stub bodies; `$S` is the state directory, `$R` the fake root. Each call is logged first. */
 const STUBS: Record<string, string> = {
@@ -47,7 +47,7 @@ interface FakeNode {
 }
 
 function fakeNode(osRelease: string): FakeNode {
-    const base = fs.mkdtempSync(path.join(os.tmpdir(), "node-"));
+    const base = tempDir("node-");
     const root = path.join(base, "root");
     const state = path.join(base, "state");
     const bin = path.join(base, "bin");
@@ -313,7 +313,7 @@ describe("the first boot of an auto scaling group instance", () => {
     const script = asgFirstBootScript({ K8S_VERSION: "1.35.9", CONTAINERD_VERSION: "2.1.5", ROLE: "worker", JOIN_CONFIG: "nodeName: __NODE_NAME__\nnodeIp: __NODE_IP__\ntoken: abcdef.0123456789abcdef\n" });
 
     it("is shellcheck-clean", () => {
-        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "asg-")), "first-boot.sh");
+        const file = path.join(tempDir("asg-"), "first-boot.sh");
         fs.writeFileSync(file, script);
         const r = spawnSync("shellcheck", ["--shell=bash", file], { encoding: "utf8" });
         assert.equal(r.status, 0, r.stdout);

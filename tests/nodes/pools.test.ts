@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { planConfig, validConfig, withConfig } from "../helpers";
+import { awsConfig, planConfig, withConfig } from "../helpers";
 
 const ADMIN = ["198.51.100.0/24"];
 
@@ -94,19 +94,16 @@ describe("Hetzner pools", async () => {
 });
 
 describe("AWS pools", async () => {
-    const awsConfig = () => {
-        const c = validConfig();
-        delete c["hcloud:token"];
-        c["aws:region"] = "us-east-1";
-        c["infra:aws"] = { availabilityZones: 3 };
-        c["infra:pools"] = [
-            { name: "cp", provider: "aws", role: "control-plane", count: 3, instanceType: "t3.medium" },
-            { name: "arm", provider: "aws", role: "worker", count: 1, instanceType: "m7g.large", rootVolumeGb: 100 },
-            { name: "burst", provider: "aws", role: "worker", instanceType: "t3.large", autoscaling: { min: 0, desired: 1, max: 4 } },
-        ];
-        return c;
-    };
-    const { plan, ofType, named, plain } = await planConfig(awsConfig(), "aw");
+    const threeZones = () =>
+        awsConfig(
+            [
+                { name: "cp", provider: "aws", role: "control-plane", count: 3, instanceType: "t3.medium" },
+                { name: "arm", provider: "aws", role: "worker", count: 1, instanceType: "m7g.large", rootVolumeGb: 100 },
+                { name: "burst", provider: "aws", role: "worker", instanceType: "t3.large", autoscaling: { min: 0, desired: 1, max: 4 } },
+            ],
+            3,
+        );
+    const { plan, ofType, named, plain } = await planConfig(threeZones(), "aw");
 
     it("creates the VPC, a public subnet per looked-up zone, gateway, routes and associations", () => {
         assert.equal(named("infra-aw-aws-vpc").inputs.cidrBlock, "10.1.0.0/16");
@@ -176,7 +173,7 @@ describe("AWS pools", async () => {
     });
 
     it("uses an existing VPC and subnets instead of creating them", async () => {
-        const c = awsConfig();
+        const c = threeZones();
         c["infra:aws"] = { existingVpc: { vpcId: "vpc-0abc12345def67890", subnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"] } };
         const p = await planConfig(c, "awx");
         assert.equal(p.ofType("aws:ec2/vpc:Vpc").length, 0);

@@ -2,17 +2,16 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { readStackFile, REPO_ROOT, stackFilePath } from "../../tools/plan";
-import { stackYaml, validConfig, withConfig } from "../helpers";
+import { stackYaml, tempDir, validConfig, withConfig } from "../helpers";
 
 function plan(...args: string[]) {
     const r = spawnSync("npm", ["run", "--silent", "plan", "--", ...args], { cwd: REPO_ROOT, encoding: "utf8" });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr.split("\n").filter((l) => !l.startsWith("npm warn")).join("\n") };
 }
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "plan-test-"));
+const tmp = () => tempDir("plan-test-");
 
 describe("npm run plan", () => {
     it("plans dev: prints the tree and a Plan: line, writes resources.json without secrets", () => {

@@ -23,45 +23,68 @@ describe("every stack file keeps the invariants", () => {
 });
 
 describe("each invariant catches a broken plan", async () => {
-    const prod = await planStack("prod");
-    const staging = await planStack("staging");
+    const plans = { prod: await planStack("prod"), staging: await planStack("staging") };
     const broken = (plan: StackPlan, edit: (rs: ResourceView[]) => void) => {
         const rs = views(plan);
         edit(rs);
         return checkInvariants(rs, { environment: environmentOf(plan), allowWorldAdmin: false }).map((v) => v.rule);
     };
     const hetznerFirewall = (rs: ResourceView[]) => rs.find((r) => r.type === "hcloud:index/firewall:Firewall")!;
+    const deployment = (rs: ResourceView[]) => rs.find((r) => r.inputs.kind === "Deployment")!;
+    const container = (rs: ResourceView[]) => deployment(rs).inputs.spec.template.spec.containers[0];
+    const percona = (rs: ResourceView[]) => rs.find((r) => r.inputs.chart === "pxc-db")!;
 
-    it("no-world-admin-in-prod: SSH open to the world", () => {
-        assert.deepEqual(broken(prod, (rs) => (hetznerFirewall(rs).inputs.rules[0].sourceIps = ["0.0.0.0/0"])), ["no-world-admin-in-prod"]);
-        const rs = views(prod);
+    /** Deliberate breakages of a stack's plan, each of which exactly one invariant must catch. */
+    const BREAKAGES: { rule: string; what: string; stack: keyof typeof plans; edit: (rs: ResourceView[]) => void }[] = [
+        { rule: "no-world-admin-in-prod", what: "SSH open to the world", stack: "prod", edit: (rs) => (hetznerFirewall(rs).inputs.rules[0].sourceIps = ["0.0.0.0/0"]) },
+        {
+            rule: "etcd-kubelet-never-public",
+            what: "kubelet reachable from a CIDR",
+            stack: "staging",
+            edit: (rs) => rs.find((r) => r.name.endsWith("-aws-nodes"))!.inputs.ingress.push({ protocol: "tcp", fromPort: 10250, toPort: 10250, cidrBlocks: ["10.0.0.0/8"] }),
+        },
+        {
+            rule: "etcd-kubelet-never-public",
+            what: "etcd reachable from a CIDR",
+            stack: "prod",
+            edit: (rs) => hetznerFirewall(rs).inputs.rules.push({ direction: "in", protocol: "tcp", port: "2379-2380", sourceIps: ["10.0.0.0/8"] }),
+        },
+        { rule: "containers-limited-non-root", what: "a container without limits", stack: "prod", edit: (rs) => delete container(rs).resources.limits },
+        {
+            rule: "containers-limited-non-root",
+            what: "a pod that may run as root",
+            stack: "prod",
+            edit: (rs) => {
+                const spec = deployment(rs).inputs.spec.template.spec;
+                delete spec.securityContext.runAsNonRoot;
+                for (const c of [...(spec.initContainers ?? []), ...spec.containers]) delete c.securityContext?.runAsNonRoot;
+            },
+        },
+        { rule: "no-latest-images", what: "latest in prod", stack: "prod", edit: (rs) => (container(rs).image = "nginx:latest") },
+        { rule: "no-latest-images", what: "no tag in prod", stack: "prod", edit: (rs) => (container(rs).image = "registry.acme.example:5000/copicloud/backend") },
+        {
+            rule: "database-volumes-retained-in-prod",
+            what: "database volumes on a Delete class",
+            stack: "prod",
+            edit: (rs) => (percona(rs).inputs.values.pxc.persistence.storageClass = "standard"),
+        },
+        { rule: "database-protected-in-prod", what: "the database unprotected", stack: "prod", edit: (rs) => ((percona(rs) as { protect: boolean }).protect = false) },
+    ];
+
+    for (const invariant of INVARIANTS) {
+        const cases = BREAKAGES.filter((b) => b.rule === invariant.name);
+        it(`${invariant.name} has a broken plan to catch`, () => assert.ok(cases.length > 0, `no breakage for ${invariant.name}: add one above`));
+        for (const b of cases) {
+            it(`${invariant.name}: ${b.what}`, () => assert.deepEqual(broken(plans[b.stack], b.edit), [invariant.name]));
+        }
+    }
+    it("every breakage names an invariant that exists", () => {
+        assert.deepEqual(BREAKAGES.filter((b) => !INVARIANTS.some((i) => i.name === b.rule)).map((b) => b.rule), []);
+    });
+    it("an explicit allowWorldAdmin accepts SSH open to the world in prod", () => {
+        const rs = views(plans.prod);
         hetznerFirewall(rs).inputs.rules[0].sourceIps = ["0.0.0.0/0"];
-        assert.deepEqual(checkInvariants(rs, { environment: "prod", allowWorldAdmin: true }), [], "unless explicitly allowed");
-    });
-    it("etcd-kubelet-never-public: kubelet reachable from a CIDR", () => {
-        assert.deepEqual(
-            broken(staging, (rs) => rs.find((r) => r.name.endsWith("-aws-nodes"))!.inputs.ingress.push({ protocol: "tcp", fromPort: 10250, toPort: 10250, cidrBlocks: ["10.0.0.0/8"] })),
-            ["etcd-kubelet-never-public"],
-        );
-    });
-    it("containers-limited-non-root: a container without limits", () => {
-        assert.deepEqual(broken(prod, (rs) => delete rs.find((r) => r.inputs.kind === "Deployment")!.inputs.spec.template.spec.containers[0].resources.limits), ["containers-limited-non-root"]);
-    });
-    it("no-latest-images: latest in prod", () => {
-        assert.deepEqual(broken(prod, (rs) => (rs.find((r) => r.inputs.kind === "Deployment")!.inputs.spec.template.spec.containers[0].image = "nginx:latest")), ["no-latest-images"]);
-    });
-    it("database-volumes-retained-in-prod and database-protected-in-prod", () => {
-        assert.deepEqual(
-            broken(prod, (rs) => {
-                const db = rs.find((r) => r.inputs.chart === "pxc-db")!;
-                db.inputs.values.pxc.persistence.storageClass = "standard";
-                (db as { protect: boolean }).protect = false;
-            }),
-            ["database-volumes-retained-in-prod", "database-protected-in-prod"],
-        );
-    });
-    it("there is a test above for every invariant", () => {
-        assert.deepEqual(INVARIANTS.map((i) => i.name), ["no-world-admin-in-prod", "etcd-kubelet-never-public", "containers-limited-non-root", "no-latest-images", "database-volumes-retained-in-prod", "database-protected-in-prod"]);
+        assert.deepEqual(checkInvariants(rs, { environment: "prod", allowWorldAdmin: true }), []);
     });
     it("the config refuses a world-open admin source in prod before any plan", () => {
         assert.deepEqual(

@@ -6,13 +6,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { composeScript, SCRIPTS } from "../../infra/bootstrap/remote";
 import { curlCredentials } from "../../infra/bootstrap/steps";
 import { planStack } from "../../tools/plan";
-import { problems, withConfig } from "../helpers";
+import { problems, tempDir, withConfig } from "../helpers";
 
 describe("etcd backup schedule", () => {
     it("prod: every control plane runs the snapshot timer once etcd runs there, credentials only on stdin", async () => {
@@ -47,7 +46,7 @@ describe("etcd backup schedule", () => {
 const SNAPSHOT = "etcd snapshot bytes \u0000\u0001 v3";
 
 function node() {
-    const base = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-"));
+    const base = tempDir("etcd-");
     const root = path.join(base, "root");
     const bucket = path.join(base, "bucket");
     const bin = path.join(base, "bin");

@@ -1,0 +1,177 @@
+/**
+ * The chart values and specs the platform builds, as pure functions: what each config choice
+ * means for the cluster (how ingress traffic arrives, which class is served, how kubelets are
+ * trusted, how pods are networked, where certificates come from).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { calicoValues } from "../../infra/bootstrap/cni";
+import type { Exposure } from "../../infra/config";
+import { clusterIssuerSpec } from "../../infra/platform/cert-manager";
+import { ingressNginxValues, traefikValues } from "../../infra/platform/ingress";
+import { metricsServerValues } from "../../infra/platform/metrics-server";
+
+const HCLOUD_LB = { "load-balancer.hetzner.cloud/name": "acme-dev-ingress", "load-balancer.hetzner.cloud/location": "fsn1" };
+
+/** What a user sees of each exposure, whichever controller serves it. */
+const EXPOSURES: {
+    exposure: Exposure;
+    what: string;
+    kind: "Deployment" | "DaemonSet";
+    hostNetwork: boolean;
+    service: false | { type: "LoadBalancer" | "NodePort"; annotations: Record<string, string> };
+    nodePorts?: [number, number];
+}[] = [
+    {
+        exposure: "loadBalancer",
+        what: "a LoadBalancer Service carrying the cloud controller's annotations, in front of 2 replicas",
+        kind: "Deployment",
+        hostNetwork: false,
+        service: { type: "LoadBalancer", annotations: HCLOUD_LB },
+    },
+    {
+        exposure: "nodePort",
+        what: "fixed node ports 30080/30443 on every node (the on-prem seeds' ports), no cloud annotations",
+        kind: "Deployment",
+        hostNetwork: false,
+        service: { type: "NodePort", annotations: {} },
+        nodePorts: [30080, 30443],
+    },
+    {
+        exposure: "hostNetwork",
+        what: "the controller on the host network of every node as a DaemonSet, on 80/443, with no Service",
+        kind: "DaemonSet",
+        hostNetwork: true,
+        service: false,
+    },
+];
+
+describe("ingress-nginx values per exposure", () => {
+    for (const e of EXPOSURES) {
+        it(`${e.exposure}: ${e.what}`, () => {
+            const c = ingressNginxValues(e.exposure, HCLOUD_LB).controller;
+            assert.equal(c.kind, e.kind);
+            assert.equal(c.hostNetwork, e.hostNetwork);
+            // On the host network, pods still resolve cluster names only with this DNS policy.
+            assert.equal(c.dnsPolicy, e.hostNetwork ? "ClusterFirstWithHostNet" : undefined);
+            assert.equal(c.service.enabled, e.service !== false);
+            if (e.service) {
+                assert.equal(c.service.type, e.service.type);
+                assert.deepEqual(c.service.annotations, e.service.annotations);
+            }
+            assert.deepEqual(c.service.nodePorts, e.nodePorts && { http: e.nodePorts[0], https: e.nodePorts[1] });
+        });
+    }
+
+    it("serves the nginx class as the cluster default, with 2 replicas and a memory limit", () => {
+        for (const e of EXPOSURES) {
+            const c = ingressNginxValues(e.exposure, {}).controller;
+            assert.equal(c.ingressClass, "nginx");
+            assert.deepEqual(c.ingressClassResource, { name: "nginx", enabled: true, default: true, controllerValue: "k8s.io/ingress-nginx" });
+            assert.equal(c.replicaCount, 2);
+            assert.equal(c.resources.limits.memory, "512Mi");
+        }
+    });
+});
+
+describe("Traefik values per exposure", () => {
+    for (const e of EXPOSURES) {
+        it(`${e.exposure}: ${e.what}`, () => {
+            const v = traefikValues(e.exposure, HCLOUD_LB);
+            assert.equal(v.deployment.kind, e.kind);
+            assert.equal(v.hostNetwork, e.hostNetwork);
+            assert.equal(v.service.enabled, e.service !== false);
+            if (e.service) {
+                assert.equal(v.service.spec.type, e.service.type);
+                assert.deepEqual(v.service.annotations, e.service.annotations);
+            }
+            const ports = e.nodePorts
+                ? { web: { nodePort: e.nodePorts[0] }, websecure: { nodePort: e.nodePorts[1] } }
+                : e.hostNetwork
+                  ? { web: { port: 80 }, websecure: { port: 443 } }
+                  : { web: {}, websecure: {} };
+            assert.deepEqual(v.ports, ports);
+            // Ingress status gets the Service's address; on the host network there is none to publish.
+            assert.equal(v.providers.kubernetesIngressNGINX.publishService.enabled, !e.hostNetwork);
+        });
+    }
+
+    it("serves Ingresses of the nginx class with their annotations, and claims no class of its own", () => {
+        for (const e of EXPOSURES) {
+            const v = traefikValues(e.exposure, {});
+            assert.deepEqual({ ...v.providers.kubernetesIngressNGINX, publishService: undefined }, {
+                enabled: true,
+                ingressClass: "nginx",
+                controllerClass: "k8s.io/ingress-nginx",
+                publishService: undefined,
+            });
+            assert.deepEqual(v.providers.kubernetesIngress, { enabled: false }, "the plain Ingress provider would serve other classes too");
+            assert.deepEqual(v.ingressClass, { enabled: false, isDefaultClass: false }, "the chart's traefik class would also claim to be the default");
+            assert.equal(v.deployment.replicas, 2);
+        }
+    });
+});
+
+describe("switching the controller is one config line", () => {
+    for (const e of EXPOSURES) {
+        it(`${e.exposure}: both controllers run the same way and are reached the same way`, () => {
+            const n = ingressNginxValues(e.exposure, HCLOUD_LB).controller;
+            const t = traefikValues(e.exposure, HCLOUD_LB);
+            assert.deepEqual([t.deployment.kind, t.hostNetwork, t.service.enabled, t.service.spec.type], [n.kind, n.hostNetwork, n.service.enabled, n.service.type]);
+            assert.deepEqual(t.service.annotations, n.service.annotations);
+            assert.deepEqual([t.ports.web.nodePort, t.ports.websecure.nodePort], [n.service.nodePorts?.http, n.service.nodePorts?.https]);
+        });
+    }
+});
+
+describe("metrics-server values", () => {
+    const CASES: [insecure: boolean, args: string[], why: string][] = [
+        [false, [], "verifies kubelet serving certificates (signed by the cluster CA): no --kubelet-insecure-tls"],
+        [true, ["--kubelet-insecure-tls"], "skips the check on a laptop cluster, whose kubelets have self-signed certificates"],
+    ];
+    for (const [insecure, args, why] of CASES) {
+        it(why, () => {
+            const v = metricsServerValues(insecure);
+            assert.deepEqual(v.args, args);
+            assert.deepEqual(v.resources, { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } });
+        });
+    }
+});
+
+describe("Calico values", () => {
+    for (const podCidr of ["10.244.0.0/16", "192.168.0.0/16", "172.20.0.0/14"]) {
+        it(`pods of ${podCidr}: one VXLAN pool over every node, no BGP, NAT to the outside, node address from the kubelet`, () => {
+            const { cni, calicoNetwork: net } = calicoValues(podCidr).installation;
+            assert.deepEqual(cni, { type: "Calico" });
+            // IP-in-IP is filtered by Hetzner's and AWS's networks; VXLAN is plain UDP.
+            assert.deepEqual(net.ipPools, [{ cidr: podCidr, encapsulation: "VXLAN", natOutgoing: "Enabled", blockSize: 26, nodeSelector: "all()" }]);
+            assert.equal(net.bgp, "Disabled");
+            assert.deepEqual(net.nodeAddressAutodetectionV4, { kubernetes: "NodeInternalIP" });
+            assert.deepEqual(Object.keys(net).sort(), ["bgp", "ipPools", "nodeAddressAutodetectionV4"]);
+        });
+    }
+});
+
+describe("cert-manager cluster issuers", () => {
+    it("selfsigned needs nothing", () => {
+        assert.deepEqual(clusterIssuerSpec("selfsigned"), { selfSigned: {} });
+        assert.deepEqual(clusterIssuerSpec("selfsigned", "ops@example.com"), { selfSigned: {} });
+    });
+
+    const ACME: [issuer: "letsencrypt-staging" | "letsencrypt-prod", server: string][] = [
+        ["letsencrypt-staging", "https://acme-staging-v02.api.letsencrypt.org/directory"],
+        ["letsencrypt-prod", "https://acme-v02.api.letsencrypt.org/directory"],
+    ];
+    for (const [issuer, server] of ACME) {
+        it(`${issuer}: Let's Encrypt's ${server}, HTTP-01 through the nginx class, its own account key`, () => {
+            assert.deepEqual(clusterIssuerSpec(issuer, "ops@example.com"), {
+                acme: {
+                    server,
+                    email: "ops@example.com",
+                    privateKeySecretRef: { name: `${issuer}-account-key` },
+                    solvers: [{ http01: { ingress: { ingressClassName: "nginx" } } }],
+                },
+            });
+        });
+    }
+});
