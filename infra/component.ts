@@ -2,6 +2,8 @@
  * The pulumi-eks pattern without the copying: a component whose constructor hands the work to an
  * exported `createX(name, args, parent)` and whose fields are what that returns. Declare one as
  * `export class X extends thinComponent("infra:<module>:X", createX) {}`; tests call `createX`.
+ * Such a class declares no fields: with ES2022 class fields, a declared field (`readonly x: T;`)
+ * is redefined as undefined right after this constructor copied `createX`'s result in.
  */
 import * as pulumi from "@pulumi/pulumi";
 

@@ -4,7 +4,7 @@ import type { ClusterHandle } from "../infra/bootstrap/types";
 import type { StackConfig } from "../infra/config";
 import { createApps } from "./apps";
 import type { StackOutputs } from "./outputs";
-import { createPlatform } from "./platform";
+import { platformFor } from "./platform";
 
 /** The cluster behind `infra:kubeconfig`: it already runs, so nothing needs to be ready first. */
 export function existingCluster(cfg: StackConfig): ClusterHandle {
@@ -22,7 +22,7 @@ export interface AppsOnlyStackOutputs {
 
 export async function appsOnlyStack(cfg: StackConfig): Promise<StackOutputs<AppsOnlyStackOutputs>> {
     const cluster = existingCluster(cfg);
-    const platform = createPlatform(cfg, cluster);
+    const platform = platformFor(cfg, cluster);
     const app = createApps(cfg, cluster, platform);
     return { clusterName: cfg.clusterName, environment: cfg.environment, mode: cfg.mode, certificateIssuer: platform.issuer, ...(app ? { appUrl: app.url } : {}) };
 }

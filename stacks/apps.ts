@@ -21,7 +21,8 @@ export function createApps(cfg: StackConfig, cluster: ClusterHandle, platform: P
         settings: s,
         environment: cfg.environment,
         provider: cluster.provider,
-        dependsOn: platform.ready,
+        // The cluster's own readiness (the CNI) too: with every add-on off the platform has nothing to wait for.
+        dependsOn: [...cluster.ready, ...platform.ready],
         issuer: platform.issuer,
         ingressClass: platform.ingressClass,
         ingressNamespace: INGRESS_NAMESPACE,

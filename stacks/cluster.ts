@@ -15,7 +15,7 @@ import { createAwsIngressLoadBalancer } from "../infra/platform/aws-ingress";
 import { createApps } from "./apps";
 import { nodeLayerArgs } from "./nodes";
 import type { ClusterStackOutputs, StackOutputs } from "./outputs";
-import { createPlatform } from "./platform";
+import { platformFor } from "./platform";
 
 function etcdBackupSettings(cfg: StackConfig): EtcdBackupSettings | undefined {
     const b = cfg.etcdBackups;
@@ -52,7 +52,7 @@ export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<Clust
     });
     const autoscaling = createAutoscalingPools(cfg, layer.aws, (pool) => asgJoinScript(cluster.join, k, pool, cloudProviderExternal));
     const ingressLoadBalancer = awsIngress(cfg, layer, autoscaling);
-    const platform = createPlatform(cfg, cluster, layer);
+    const platform = platformFor(cfg, cluster, layer);
     const app = createApps(cfg, cluster, platform);
     return {
         clusterName: cfg.clusterName,

@@ -9,7 +9,7 @@ function escapeRegex(s: string): string {
 }
 
 /** The platform on `cluster`; `layer` is the stack's own nodes, absent on a cluster the program did not build. */
-export function createPlatform(cfg: StackConfig, cluster: ClusterHandle, layer?: NodeLayer): Platform {
+export function platformFor(cfg: StackConfig, cluster: ClusterHandle, layer?: NodeLayer): Platform {
     const choices = cfg.choices;
     const firstHetzner = cfg.pools.find((p) => p.provider === "hetzner");
     const onprem = layer?.nodes.filter((n) => n.provider === "vmware" || n.provider === "static") ?? [];

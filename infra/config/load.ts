@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, type ConfigProblem, problemsFromIssues } from "./errors";
 import { type PlatformChoices, platformChoices } from "./platform";
-import { SECRET_KEYS, settingsSchema, type SecretKey, type Settings } from "./schema";
+import { REMOVED_SETTINGS, SECRET_KEYS, settingsSchema, type SecretKey, type Settings } from "./schema";
 import { SECRET_KEY_NAMES, semanticProblems, type ValidationContext } from "./validate";
 
 export const NAMESPACE = "infra";
@@ -98,7 +98,7 @@ export function parseConfig(raw: RawConfig): StackConfig {
 
     const parsed = settingsSchema.safeParse(data, { reportInput: true });
     if (!parsed.success) problems.push(...problemsFromIssues([], parsed.error.issues).map(prefixed));
-    if (problems.length > 0) throw new ConfigError(problems);
+    if (problems.length > 0) throw new ConfigError(problems.map(explainRemoved));
     const settings = parsed.data!;
 
     const clusterName = settings.clusterName ?? defaultClusterName(raw.project, raw.stack);
@@ -125,6 +125,12 @@ export function parseConfig(raw: RawConfig): StackConfig {
         awsRegion: ctx.awsRegion,
         choices: ctx.choices,
     };
+}
+
+/** A removed setting is reported with why it went, not as just another unknown key. */
+function explainRemoved(p: ConfigProblem): ConfigProblem {
+    const why = Object.hasOwn(REMOVED_SETTINGS, p.path) ? REMOVED_SETTINGS[p.path] : undefined;
+    return why !== undefined && p.message.startsWith("unknown key") ? { path: p.path, message: why } : p;
 }
 
 /** zod paths start at the settings object; the user's keys start with `infra:`. */

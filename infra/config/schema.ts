@@ -388,6 +388,15 @@ const apps = strict({
     tolerateBurst: z.boolean().default(false).describe("Let the app's pods run on burst workers (which carry a NoSchedule taint). Defaults to false."),
 });
 
+/**
+ * Keys that were settings once, as the user writes them, with what to say instead of "unknown key":
+ * why they went and what to do. A stack file written for an older version then says how to move on.
+ */
+export const REMOVED_SETTINGS: Readonly<Record<string, string>> = {
+    "infra:burst.label":
+        "is no longer a setting: burst workers are labelled and tainted infra.local/burst=true, which the base's apps tolerate (apps.tolerateBurst); delete the key",
+};
+
 const burst = strict({
     baseStack: z
         .string()
@@ -395,8 +404,8 @@ const burst = strict({
             error: "must be a fully qualified stack name `<organization>/<project>/<stack>` (e.g. acme/infra/prod)",
         })
         .describe("The running cluster's stack whose outputs the burst workers join."),
-    // No label setting: burst workers are labelled infra.local/burst=true (infra/nodes/labels.ts), because the
-    // workloads that tolerate them are deployed by the base stack, which a burst stack's settings never reach.
+    // No label setting (REMOVED_SETTINGS): burst workers are labelled infra.local/burst=true (infra/nodes/labels.ts),
+    // because the workloads that tolerate them are deployed by the base stack, which a burst stack's settings never reach.
     taint: z
         .boolean()
         .default(true)

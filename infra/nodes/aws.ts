@@ -5,9 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { type AwsPoolSettings, nodeName } from "../config";
-import { isMacInstanceType } from "../config/rules/nodes";
-import { subnetOf } from "../config/cidr";
+import { type AwsPoolSettings, isMacInstanceType, nodeName, subnetOf } from "../config";
 import type { NodeAccess } from "./access";
 import { machineNode } from "./node";
 import { awsIngressRules } from "./ports";
@@ -46,9 +44,6 @@ export function architectureOf(instanceType: string): "arm64" | "x86_64" {
 export function ubuntuAmiNamePattern(image: AwsPoolSettings["image"], arch: "arm64" | "x86_64"): string {
     return `ubuntu/images/hvm-ssd*/ubuntu-${UBUNTU_CODENAME[image]}-${image.slice("ubuntu-".length)}-${arch === "arm64" ? "arm64" : "amd64"}-server-*`;
 }
-
-// Defined with the rest of the CIDR arithmetic; still exported here for the callers that import it from the AWS nodes.
-export { subnetOf };
 
 export interface AwsNetworkArgs {
     readonly clusterName: string;

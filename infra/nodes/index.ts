@@ -11,14 +11,14 @@ import { AwsNetwork, AwsPool } from "./aws";
 import { AwsAutoscalingPool } from "./aws-autoscaling";
 import { HetznerNetwork, HetznerPool } from "./hetzner";
 import { meshAddress, type MeshPeer, renderWireguardConfig, wireguardPublicKey } from "./mesh";
-import { OnpremPool } from "./onprem";
+import { type OnpremPool, onpremPool } from "./onprem";
 import type { ClusterNode } from "./types";
 
 export * from "./types";
 export { AwsNetwork, AwsPool } from "./aws";
 export { AwsAutoscalingPool } from "./aws-autoscaling";
 export { HetznerNetwork, HetznerPool } from "./hetzner";
-export { OnpremPool } from "./onprem";
+export { type OnpremPool, StaticPool, VmwarePool } from "./onprem";
 
 export type MachinePool = HetznerPool | AwsPool | OnpremPool;
 
@@ -123,7 +123,7 @@ export function createNodes(args: NodeLayerArgs): NodeLayer {
                 return [{ poolIndex, pool: new AwsPool(name, { clusterName: args.clusterName, pool, network: aws!, access }) }];
             case "vmware":
             case "static":
-                return [{ poolIndex, pool: new OnpremPool(name, { pool, access }) }];
+                return [{ poolIndex, pool: onpremPool(name, { pool, access }) }];
         }
     });
     const nodes = args.mesh ? withMesh(placed, args.mesh) : placed.flatMap((p) => p.pool.nodes);

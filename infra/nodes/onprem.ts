@@ -1,9 +1,11 @@
 /**
  * On-prem machines that already exist (VMware VMs or bare metal): nothing is created, each
- * listed machine becomes a node once its readiness gate reached it over SSH.
+ * listed machine becomes a node once its readiness gate reached it over SSH. The pool's type
+ * says which kind it is: `VmwarePool` or `StaticPool`, one component each over `createOnpremPool`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { OnpremPoolSettings } from "../config";
+import { thinComponent } from "../component";
 import type { NodeAccess } from "./access";
 import { machineNode } from "./node";
 import type { ClusterNode } from "./types";
@@ -13,20 +15,32 @@ export interface OnpremPoolArgs {
     readonly access: NodeAccess;
 }
 
-export class OnpremPool extends pulumi.ComponentResource {
+export interface OnpremPoolParts {
     readonly nodes: ClusterNode[];
+}
 
-    constructor(name: string, args: OnpremPoolArgs, opts?: pulumi.ComponentResourceOptions) {
-        const { pool } = args;
-        super(pool.provider === "vmware" ? "infra:nodes:VmwarePool" : "infra:nodes:StaticPool", name, {}, opts);
-        this.nodes = pool.nodes.map((n) =>
-            machineNode(
-                pool,
-                { name: n.name, publicAddress: pulumi.output(n.address), privateAddress: pulumi.output(n.privateAddress ?? n.address), user: n.user, port: n.port, viaBastion: true },
-                args.access,
-                this,
-            ),
-        );
-        this.registerOutputs({ nodes: this.nodes.map((n) => n.name) });
-    }
+export function createOnpremPool(_name: string, args: OnpremPoolArgs, parent: pulumi.Resource): OnpremPoolParts {
+    const { pool } = args;
+    const nodes = pool.nodes.map((n) =>
+        machineNode(
+            pool,
+            { name: n.name, publicAddress: pulumi.output(n.address), privateAddress: pulumi.output(n.privateAddress ?? n.address), user: n.user, port: n.port, viaBastion: true },
+            args.access,
+            parent,
+        ),
+    );
+    return { nodes };
+}
+
+const outputs = (p: OnpremPoolParts) => ({ nodes: p.nodes.map((n) => n.name) });
+
+export class VmwarePool extends thinComponent("infra:nodes:VmwarePool", createOnpremPool, outputs) {}
+export class StaticPool extends thinComponent("infra:nodes:StaticPool", createOnpremPool, outputs) {}
+
+/** A pool of existing machines, whichever kind. */
+export type OnpremPool = VmwarePool | StaticPool;
+
+/** The component of an on-prem pool: its type token follows the pool's provider. */
+export function onpremPool(name: string, args: OnpremPoolArgs, opts?: pulumi.ComponentResourceOptions): OnpremPool {
+    return args.pool.provider === "vmware" ? new VmwarePool(name, args, opts) : new StaticPool(name, args, opts);
 }

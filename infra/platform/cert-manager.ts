@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { thinComponent } from "../component";
 import { installChart } from "./helm";
 import { CHARTS } from "./versions";
 
@@ -47,27 +48,36 @@ export function clusterIssuerSpec(name: IssuerName, email?: string): Record<stri
     };
 }
 
-export class CertManager extends pulumi.ComponentResource {
+/** Small requests and a memory limit for each of cert-manager's three deployments; the CRDs installed with the chart and kept when it goes. */
+export function certManagerValues(): CertManagerValues {
+    return { crds: { enabled: true, keep: true }, resources: small, webhook: { resources: small }, cainjector: { resources: small } };
+}
+
+/** The issuers that exist: Let's Encrypt's only with an account e-mail. */
+export function issuerNames(email?: string): IssuerName[] {
+    return email ? ["selfsigned", "letsencrypt-staging", "letsencrypt-prod"] : ["selfsigned"];
+}
+
+export interface CertManagerParts {
     readonly chart: k8s.helm.v4.Chart;
     readonly issuers: Map<IssuerName, k8s.apiextensions.CustomResource>;
-
-    constructor(name: string, args: CertManagerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("infra:platform:CertManager", name, {}, opts);
-        const values: CertManagerValues = { crds: { enabled: true, keep: true }, resources: small, webhook: { resources: small }, cainjector: { resources: small } };
-        this.chart = installChart(`${name}-chart`, { ref: CHARTS.certManager, namespace: "cert-manager", podSecurity: "restricted", values, provider: args.provider, dependsOn: args.dependsOn }, this);
-        const names: IssuerName[] = args.email ? ["selfsigned", "letsencrypt-staging", "letsencrypt-prod"] : ["selfsigned"];
-        this.issuers = new Map(
-            names.map((issuer) => [
-                issuer,
-                // Stable names and inputs: a second `pulumi up` changes nothing, so cert-manager never
-                // re-registers the ACME account or re-requests certificates (Let's Encrypt rate limits).
-                new k8s.apiextensions.CustomResource(
-                    `${name}-${issuer}`,
-                    { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: issuer }, spec: clusterIssuerSpec(issuer, args.email) },
-                    { provider: args.provider, parent: this, dependsOn: [this.chart] },
-                ),
-            ]),
-        );
-        this.registerOutputs({});
-    }
 }
+
+export function createCertManager(name: string, args: CertManagerArgs, parent: pulumi.Resource): CertManagerParts {
+    const chart = installChart(`${name}-chart`, { ref: CHARTS.certManager, namespace: "cert-manager", podSecurity: "restricted", values: certManagerValues(), provider: args.provider, dependsOn: args.dependsOn }, parent);
+    const issuers = new Map(
+        issuerNames(args.email).map((issuer) => [
+            issuer,
+            // Stable names and inputs: a second `pulumi up` changes nothing, so cert-manager never
+            // re-registers the ACME account or re-requests certificates (Let's Encrypt rate limits).
+            new k8s.apiextensions.CustomResource(
+                `${name}-${issuer}`,
+                { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: issuer }, spec: clusterIssuerSpec(issuer, args.email) },
+                { provider: args.provider, parent, dependsOn: [chart] },
+            ),
+        ]),
+    );
+    return { chart, issuers };
+}
+
+export class CertManager extends thinComponent("infra:platform:CertManager", createCertManager) {}

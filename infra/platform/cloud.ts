@@ -6,7 +6,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { installChart } from "./helm";
+import { thinComponent } from "../component";
+import { type ChartInstall, installChart } from "./helm";
 import { CHARTS } from "./versions";
 
 export interface HetznerCloudArgs {
@@ -29,33 +30,52 @@ export interface EbsCsiValues {
     controller: { replicaCount: number };
 }
 
-export class HetznerCloud extends pulumi.ComponentResource {
-    readonly ready: pulumi.Resource[];
-
-    constructor(name: string, args: HetznerCloudArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("infra:platform:HetznerCloud", name, {}, opts);
-        const secret = new k8s.core.v1.Secret(
-            `${name}-hcloud`,
-            { metadata: { name: "hcloud", namespace: "kube-system" }, type: "Opaque", stringData: { token: args.token, network: args.network } },
-            { provider: args.provider, parent: this, dependsOn: args.dependsOn },
-        );
-        const ccmValues: HcloudCcmValues = { networking: { enabled: true, clusterCIDR: args.podCidr } };
-        const ccm = installChart(`${name}-ccm`, { ref: CHARTS.hcloudCcm, namespace: "kube-system", createNamespace: false, podSecurity: "privileged", values: ccmValues, provider: args.provider, dependsOn: [secret] }, this);
-        // Storage classes are the platform's own (infra/platform/storage.ts), not the chart's.
-        const csiValues: HcloudCsiValues = { storageClasses: [] };
-        const csi = installChart(`${name}-csi`, { ref: CHARTS.hcloudCsi, namespace: "kube-system", createNamespace: false, podSecurity: "privileged", values: csiValues, provider: args.provider, dependsOn: [secret] }, this);
-        this.ready = [ccm, csi];
-        this.registerOutputs({});
-    }
+/** The cloud controller also routes pod traffic over the private network, so it must know the pods' range. */
+export function hcloudCcmValues(podCidr: string): HcloudCcmValues {
+    return { networking: { enabled: true, clusterCIDR: podCidr } };
 }
 
-export class AwsCloud extends pulumi.ComponentResource {
-    readonly ready: pulumi.Resource[];
-
-    constructor(name: string, args: { provider: k8s.Provider; dependsOn: pulumi.Input<pulumi.Resource>[] }, opts?: pulumi.ComponentResourceOptions) {
-        super("infra:platform:AwsCloud", name, {}, opts);
-        const values: EbsCsiValues = { storageClasses: [], controller: { replicaCount: 2 } };
-        this.ready = [installChart(`${name}-ebs-csi`, { ref: CHARTS.awsEbsCsi, namespace: "kube-system", createNamespace: false, podSecurity: "privileged", values, provider: args.provider, dependsOn: args.dependsOn }, this)];
-        this.registerOutputs({});
-    }
+/** Storage classes are the platform's own (infra/platform/storage.ts), not the chart's. */
+export function hcloudCsiValues(): HcloudCsiValues {
+    return { storageClasses: [] };
 }
+
+/** Storage classes are the platform's own (infra/platform/storage.ts), not the chart's; two controller replicas. */
+export function ebsCsiValues(): EbsCsiValues {
+    return { storageClasses: [], controller: { replicaCount: 2 } };
+}
+
+export interface CloudParts {
+    /** What storage and load balancers wait for. */
+    readonly ready: pulumi.Resource[];
+}
+
+export function createHetznerCloud(name: string, args: HetznerCloudArgs, parent: pulumi.Resource): CloudParts {
+    const secret = new k8s.core.v1.Secret(
+        `${name}-hcloud`,
+        { metadata: { name: "hcloud", namespace: "kube-system" }, type: "Opaque", stringData: { token: args.token, network: args.network } },
+        { provider: args.provider, parent, dependsOn: args.dependsOn },
+    );
+    const kubeSystem: Omit<ChartInstall, "ref" | "values"> = { namespace: "kube-system", createNamespace: false, podSecurity: "privileged", provider: args.provider, dependsOn: [secret] };
+    const ccm = installChart(`${name}-ccm`, { ref: CHARTS.hcloudCcm, values: hcloudCcmValues(args.podCidr), ...kubeSystem }, parent);
+    const csi = installChart(`${name}-csi`, { ref: CHARTS.hcloudCsi, values: hcloudCsiValues(), ...kubeSystem }, parent);
+    return { ready: [ccm, csi] };
+}
+
+export class HetznerCloud extends thinComponent("infra:platform:HetznerCloud", createHetznerCloud) {}
+
+export interface AwsCloudArgs {
+    readonly provider: k8s.Provider;
+    readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+export function createAwsCloud(name: string, args: AwsCloudArgs, parent: pulumi.Resource): CloudParts {
+    const ebs = installChart(
+        `${name}-ebs-csi`,
+        { ref: CHARTS.awsEbsCsi, namespace: "kube-system", createNamespace: false, podSecurity: "privileged", values: ebsCsiValues(), provider: args.provider, dependsOn: args.dependsOn },
+        parent,
+    );
+    return { ready: [ebs] };
+}
+
+export class AwsCloud extends thinComponent("infra:platform:AwsCloud", createAwsCloud) {}

@@ -1,6 +1,8 @@
 /**
- * The platform layer: what every cluster needs before an app can be served. It takes a
- * `k8s.Provider`, never a cluster: it does not know where the cluster came from.
+ * The platform layer: what every cluster needs before an app can be served. It takes the
+ * cluster's handle, as its provider and what must be ready first (`ClusterHandle.provider` and
+ * `.ready`, passed by stacks/platform.ts), never the nodes: it does not know where the cluster
+ * came from.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

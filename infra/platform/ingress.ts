@@ -7,6 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type Exposure, INGRESS_NODE_PORTS } from "../config";
+import { thinComponent } from "../component";
 import { installChart } from "./helm";
 import { CHARTS, INGRESS_NGINX_END_OF_MAINTENANCE } from "./versions";
 
@@ -102,37 +103,39 @@ export function traefikValues(exposure: Exposure, annotations: Record<string, st
     };
 }
 
-export class IngressController extends pulumi.ComponentResource {
+export interface IngressParts {
     readonly chart: k8s.helm.v4.Chart;
+    /** The `nginx` class, when the controller's chart does not create it (Traefik). */
     readonly ingressClass?: k8s.networking.v1.IngressClass;
-
-    constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("infra:platform:Ingress", name, {}, opts);
-        const annotations = args.serviceAnnotations ?? {};
-        // Host networking binds 80/443 on the node: that needs the privileged Pod Security level.
-        const podSecurity = args.exposure === "hostNetwork" ? "privileged" : "baseline";
-        if (args.controller === "ingress-nginx") {
-            void pulumi.log.warn(
-                `ingress-nginx reached end of maintenance on ${INGRESS_NGINX_END_OF_MAINTENANCE}: no releases or security fixes since. ` +
-                    "Set infra:platform.ingress.controller to traefik, which serves the same nginx class and annotations.",
-            );
-            this.chart = installChart(`${name}-ingress-nginx`, { ref: CHARTS.ingressNginx, namespace: INGRESS_NAMESPACE, podSecurity, values: ingressNginxValues(args.exposure, annotations), provider: args.provider, dependsOn: args.dependsOn }, this);
-        } else {
-            // Traefik's ingress-nginx provider serves Ingresses of the `nginx` class; the class itself is ours.
-            this.ingressClass = new k8s.networking.v1.IngressClass(
-                `${name}-class`,
-                {
-                    metadata: { name: INGRESS_CLASS, annotations: { "ingressclass.kubernetes.io/is-default-class": "true" }, labels: { "app.kubernetes.io/managed-by": "pulumi" } },
-                    spec: { controller: INGRESS_NGINX_CONTROLLER },
-                },
-                { provider: args.provider, parent: this, dependsOn: args.dependsOn },
-            );
-            this.chart = installChart(
-                `${name}-traefik`,
-                { ref: CHARTS.traefik, namespace: INGRESS_NAMESPACE, podSecurity, values: traefikValues(args.exposure, annotations), provider: args.provider, dependsOn: [...args.dependsOn, this.ingressClass] },
-                this,
-            );
-        }
-        this.registerOutputs({});
-    }
 }
+
+export function createIngressController(name: string, args: IngressArgs, parent: pulumi.Resource): IngressParts {
+    const annotations = args.serviceAnnotations ?? {};
+    // Host networking binds 80/443 on the node: that needs the privileged Pod Security level.
+    const podSecurity = args.exposure === "hostNetwork" ? "privileged" : "baseline";
+    if (args.controller === "ingress-nginx") {
+        void pulumi.log.warn(
+            `ingress-nginx reached end of maintenance on ${INGRESS_NGINX_END_OF_MAINTENANCE}: no releases or security fixes since. ` +
+                "Set infra:platform.ingress.controller to traefik, which serves the same nginx class and annotations.",
+        );
+        const chart = installChart(`${name}-ingress-nginx`, { ref: CHARTS.ingressNginx, namespace: INGRESS_NAMESPACE, podSecurity, values: ingressNginxValues(args.exposure, annotations), provider: args.provider, dependsOn: args.dependsOn }, parent);
+        return { chart };
+    }
+    // Traefik's ingress-nginx provider serves Ingresses of the `nginx` class; the class itself is ours.
+    const ingressClass = new k8s.networking.v1.IngressClass(
+        `${name}-class`,
+        {
+            metadata: { name: INGRESS_CLASS, annotations: { "ingressclass.kubernetes.io/is-default-class": "true" }, labels: { "app.kubernetes.io/managed-by": "pulumi" } },
+            spec: { controller: INGRESS_NGINX_CONTROLLER },
+        },
+        { provider: args.provider, parent, dependsOn: args.dependsOn },
+    );
+    const chart = installChart(
+        `${name}-traefik`,
+        { ref: CHARTS.traefik, namespace: INGRESS_NAMESPACE, podSecurity, values: traefikValues(args.exposure, annotations), provider: args.provider, dependsOn: [...args.dependsOn, ingressClass] },
+        parent,
+    );
+    return { chart, ingressClass };
+}
+
+export class IngressController extends thinComponent("infra:platform:Ingress", createIngressController) {}

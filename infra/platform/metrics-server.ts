@@ -6,6 +6,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { thinComponent } from "../component";
 import { installChart } from "./helm";
 import { CHARTS } from "./versions";
 
@@ -40,22 +41,32 @@ export function metricsServerValues(insecure: boolean): MetricsServerValues {
     };
 }
 
-export class MetricsServer extends pulumi.ComponentResource {
-    readonly chart: k8s.helm.v4.Chart;
-
-    constructor(name: string, args: MetricsServerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("infra:platform:MetricsServer", name, {}, opts);
-        const deps = [...args.dependsOn];
-        if (!args.kubeletInsecureTls) {
-            if (!args.nodeNameRegex || !args.nodeNetworks?.length) throw new Error("verified kubelet certificates need the node names and networks to approve");
-            const values: CsrApproverValues = { providerRegex: args.nodeNameRegex, providerIpPrefixes: args.nodeNetworks, bypassDnsResolution: true, maxExpirationSeconds: 31622400 };
-            deps.push(installChart(`${name}-csr-approver`, { ref: CHARTS.kubeletCsrApprover, namespace: "kube-system", createNamespace: false, podSecurity: "restricted", values, provider: args.provider, dependsOn: args.dependsOn }, this));
-        }
-        this.chart = installChart(
-            `${name}-chart`,
-            { ref: CHARTS.metricsServer, namespace: "kube-system", createNamespace: false, podSecurity: "restricted", values: metricsServerValues(args.kubeletInsecureTls), provider: args.provider, dependsOn: deps },
-            this,
-        );
-        this.registerOutputs({});
-    }
+/**
+ * kubelet-csr-approver approves a kubelet serving certificate only for one of our node names and
+ * addresses in the node networks, valid for at most 366 days, without looking the names up in DNS
+ * (our nodes have no DNS records).
+ */
+export function csrApproverValues(nodeNameRegex: string, nodeNetworks: string[]): CsrApproverValues {
+    return { providerRegex: nodeNameRegex, providerIpPrefixes: nodeNetworks, bypassDnsResolution: true, maxExpirationSeconds: 31622400 };
 }
+
+export interface MetricsServerParts {
+    readonly chart: k8s.helm.v4.Chart;
+}
+
+export function createMetricsServer(name: string, args: MetricsServerArgs, parent: pulumi.Resource): MetricsServerParts {
+    const deps = [...args.dependsOn];
+    if (!args.kubeletInsecureTls) {
+        if (!args.nodeNameRegex || !args.nodeNetworks?.length) throw new Error("verified kubelet certificates need the node names and networks to approve");
+        const values = csrApproverValues(args.nodeNameRegex, args.nodeNetworks);
+        deps.push(installChart(`${name}-csr-approver`, { ref: CHARTS.kubeletCsrApprover, namespace: "kube-system", createNamespace: false, podSecurity: "restricted", values, provider: args.provider, dependsOn: args.dependsOn }, parent));
+    }
+    const chart = installChart(
+        `${name}-chart`,
+        { ref: CHARTS.metricsServer, namespace: "kube-system", createNamespace: false, podSecurity: "restricted", values: metricsServerValues(args.kubeletInsecureTls), provider: args.provider, dependsOn: deps },
+        parent,
+    );
+    return { chart };
+}
+
+export class MetricsServer extends thinComponent("infra:platform:MetricsServer", createMetricsServer) {}

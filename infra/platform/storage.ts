@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Provisioner } from "../config";
+import { thinComponent } from "../component";
 import { installChart, namespace } from "./helm";
 import { CHARTS, LOCAL_PATH_MANIFEST } from "./versions";
 
@@ -39,44 +40,53 @@ export interface NfsProvisionerValues {
     resources: { requests: { cpu: string; memory: string }; limits: { memory: string } };
 }
 
-export class Storage extends pulumi.ComponentResource {
-    readonly classes: k8s.storage.v1.StorageClass[];
-
-    constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("infra:platform:Storage", name, {}, opts);
-        const deps = [...args.dependsOn];
-        if (args.provisioner === "nfs") {
-            const values: NfsProvisionerValues = {
-                nfs: args.nfs!,
-                storageClass: { create: false, provisionerName: NFS_PROVISIONER_NAME },
-                resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
-            };
-            deps.push(installChart(`${name}-nfs`, { ref: CHARTS.nfsProvisioner, namespace: "nfs-provisioner", podSecurity: "privileged", values, provider: args.provider, dependsOn: args.dependsOn }, this));
-        }
-        if (args.provisioner === "local-path") {
-            const ns = namespace(`${name}-local-path-ns`, "local-path-storage", "privileged", { provider: args.provider, parent: this, dependsOn: args.dependsOn });
-            deps.push(new k8s.yaml.v2.ConfigFile(`${name}-local-path`, { file: LOCAL_PATH_MANIFEST }, { provider: args.provider, parent: this, dependsOn: [ns] }));
-        }
-        const p = PROVISIONERS[args.provisioner];
-        this.classes = args.classes.map(
-            (c) =>
-                new k8s.storage.v1.StorageClass(
-                    `${name}-${c.name}`,
-                    {
-                        metadata: {
-                            name: c.name,
-                            annotations: { "storageclass.kubernetes.io/is-default-class": String(c.default) },
-                            labels: { "app.kubernetes.io/managed-by": "pulumi" },
-                        },
-                        provisioner: p.name,
-                        reclaimPolicy: c.reclaimPolicy,
-                        volumeBindingMode: p.bindingMode,
-                        allowVolumeExpansion: p.expansion,
-                        parameters: p.parameters,
-                    },
-                    { provider: args.provider, parent: this, dependsOn: deps },
-                ),
-        );
-        this.registerOutputs({});
-    }
+/** The NFS export the volumes live on, served under our provisioner name; the classes are the platform's own. */
+export function nfsProvisionerValues(nfs: { readonly server: string; readonly path: string }): NfsProvisionerValues {
+    return {
+        nfs: { server: nfs.server, path: nfs.path },
+        storageClass: { create: false, provisionerName: NFS_PROVISIONER_NAME },
+        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+    };
 }
+
+export interface StorageParts {
+    readonly classes: k8s.storage.v1.StorageClass[];
+}
+
+/** The provisioner's own objects, which the classes wait for; none for a CSI driver (the cloud integration installs it). */
+function installProvisioner(name: string, args: StorageArgs, parent: pulumi.Resource): pulumi.Resource[] {
+    if (args.provisioner === "nfs") {
+        if (!args.nfs) throw new Error("the nfs provisioner needs infra:platform.storage.nfs");
+        return [installChart(`${name}-nfs`, { ref: CHARTS.nfsProvisioner, namespace: "nfs-provisioner", podSecurity: "privileged", values: nfsProvisionerValues(args.nfs), provider: args.provider, dependsOn: args.dependsOn }, parent)];
+    }
+    if (args.provisioner === "local-path") {
+        const ns = namespace(`${name}-local-path-ns`, "local-path-storage", "privileged", { provider: args.provider, parent, dependsOn: args.dependsOn });
+        return [new k8s.yaml.v2.ConfigFile(`${name}-local-path`, { file: LOCAL_PATH_MANIFEST }, { provider: args.provider, parent, dependsOn: [ns] })];
+    }
+    return [];
+}
+
+/** One StorageClass per configured class, on the provisioner's name and parameters. */
+export function storageClassSpec(c: ClassSpec, provisioner: Exclude<Provisioner, "none">): k8s.storage.v1.StorageClassArgs {
+    const p = PROVISIONERS[provisioner];
+    return {
+        metadata: {
+            name: c.name,
+            annotations: { "storageclass.kubernetes.io/is-default-class": String(c.default) },
+            labels: { "app.kubernetes.io/managed-by": "pulumi" },
+        },
+        provisioner: p.name,
+        reclaimPolicy: c.reclaimPolicy,
+        volumeBindingMode: p.bindingMode,
+        allowVolumeExpansion: p.expansion,
+        parameters: p.parameters,
+    };
+}
+
+export function createStorage(name: string, args: StorageArgs, parent: pulumi.Resource): StorageParts {
+    const deps = [...args.dependsOn, ...installProvisioner(name, args, parent)];
+    const classes = args.classes.map((c) => new k8s.storage.v1.StorageClass(`${name}-${c.name}`, storageClassSpec(c, args.provisioner), { provider: args.provider, parent, dependsOn: deps }));
+    return { classes };
+}
+
+export class Storage extends thinComponent("infra:platform:Storage", createStorage) {}

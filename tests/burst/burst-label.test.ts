@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import * as YAML from "yaml";
 import { parseBundle } from "../../infra/bootstrap/remote";
 import { isConfigError } from "../../infra/config";
+import { BURST_LABEL } from "../../infra/nodes/labels";
 import { planStack, planText, readStackFile, stackFilePath } from "../../tools/plan";
 
 interface Taint {
@@ -56,12 +57,19 @@ describe("burst workers and the apps that tolerate them", async () => {
         }
     });
 
-    it("refuses infra:burst.label, which could only make the two sides disagree", async () => {
+    it("refuses infra:burst.label, which could only make the two sides disagree, saying why and what to do", async () => {
         const doc = stackDoc("prod-burst");
         doc.config["infra:burst"].label = "team.example.com/spot=yes";
-        await assert.rejects(
-            planText("burst-label", YAML.stringify(doc)),
-            (e: unknown) => isConfigError(e) && e.problems.some((p) => p.path === "infra:burst.label" && p.message === "unknown key; allowed keys: baseStack, taint"),
-        );
+        const message =
+            `is no longer a setting: burst workers are labelled and tainted ${BURST_LABEL.key}=${BURST_LABEL.value}, ` +
+            "which the base's apps tolerate (apps.tolerateBurst); delete the key";
+        await assert.rejects(planText("burst-label", YAML.stringify(doc)), (e: unknown) => {
+            assert.ok(isConfigError(e));
+            assert.deepEqual(
+                e.problems.filter((p) => p.path === "infra:burst.label"),
+                [{ path: "infra:burst.label", message }],
+            );
+            return true;
+        });
     });
 });

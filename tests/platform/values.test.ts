@@ -1,15 +1,17 @@
 /**
  * The chart values and specs the platform builds, as pure functions: what each config choice
  * means for the cluster (how ingress traffic arrives, which class is served, how kubelets are
- * trusted, how pods are networked, where certificates come from).
+ * trusted, how pods are networked, where certificates come from, where volumes live).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { calicoValues } from "../../infra/bootstrap/cni";
 import type { Exposure } from "../../infra/config";
-import { clusterIssuerSpec } from "../../infra/platform/cert-manager";
+import { certManagerValues, clusterIssuerSpec, issuerNames } from "../../infra/platform/cert-manager";
+import { ebsCsiValues, hcloudCcmValues, hcloudCsiValues } from "../../infra/platform/cloud";
 import { ingressNginxValues, traefikValues } from "../../infra/platform/ingress";
-import { metricsServerValues } from "../../infra/platform/metrics-server";
+import { csrApproverValues, metricsServerValues } from "../../infra/platform/metrics-server";
+import { type ClassSpec, nfsProvisionerValues, storageClassSpec } from "../../infra/platform/storage";
 
 const HCLOUD_LB = { "load-balancer.hetzner.cloud/name": "acme-dev-ingress", "load-balancer.hetzner.cloud/location": "fsn1" };
 
@@ -174,4 +176,99 @@ describe("cert-manager cluster issuers", () => {
             });
         });
     }
+});
+
+describe("cert-manager values", () => {
+    const v = certManagerValues();
+    it("installs the CRDs with the chart and keeps them if the chart goes, so Certificates and their Secrets survive", () => {
+        assert.deepEqual(v.crds, { enabled: true, keep: true });
+    });
+    const PARTS: [part: string, resources: { requests: { cpu: string; memory: string }; limits: { memory: string } }][] = [
+        ["controller", v.resources],
+        ["webhook", v.webhook.resources],
+        ["cainjector", v.cainjector.resources],
+    ];
+    for (const [part, resources] of PARTS)
+        it(`the ${part} requests a small share and is held to a memory limit`, () => {
+            assert.deepEqual(resources, { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } });
+        });
+
+    const ISSUERS: [email: string | undefined, issuers: string[], why: string][] = [
+        ["ops@example.com", ["selfsigned", "letsencrypt-staging", "letsencrypt-prod"], "with an account e-mail: Let's Encrypt staging and production, and self-signed"],
+        [undefined, ["selfsigned"], "without one: only self-signed (Let's Encrypt needs an account e-mail)"],
+    ];
+    for (const [email, issuers, why] of ISSUERS) it(why, () => assert.deepEqual(issuerNames(email), issuers));
+});
+
+describe("Hetzner cloud controller and CSI values", () => {
+    for (const podCidr of ["10.244.0.0/16", "192.168.0.0/16", "172.20.0.0/14"])
+        it(`pods of ${podCidr}: the controller routes them over the private network`, () => {
+            assert.deepEqual(hcloudCcmValues(podCidr), { networking: { enabled: true, clusterCIDR: podCidr } });
+        });
+    it("the CSI driver brings no storage class: the platform's own classes are the only ones, one of them the default", () => {
+        assert.deepEqual(hcloudCsiValues().storageClasses, []);
+    });
+});
+
+describe("EBS CSI values", () => {
+    it("brings no storage class (the platform's own are gp3 and encrypted) and runs two controllers", () => {
+        assert.deepEqual(ebsCsiValues(), { storageClasses: [], controller: { replicaCount: 2 } });
+    });
+});
+
+describe("kubelet-csr-approver values", () => {
+    const CASES: [regex: string, networks: string[], what: string][] = [
+        ["^(acme-dev-.+)$", ["10.0.0.0/16"], "a Hetzner cluster: its node names, its private network"],
+        ["^(acme-prod-.+|k8s-cp-1|k8s-worker-1)$", ["10.200.0.0/16", "192.168.18.11/32", "192.168.18.21/32"], "a mesh over on-prem machines: their names and addresses too"],
+    ];
+    for (const [regex, networks, what] of CASES)
+        it(`${what}: approves only those names and addresses, without DNS, for at most 366 days`, () => {
+            const v = csrApproverValues(regex, networks);
+            assert.equal(v.providerRegex, regex);
+            assert.deepEqual(v.providerIpPrefixes, networks);
+            // The nodes have no DNS records: a lookup would refuse every certificate.
+            assert.equal(v.bypassDnsResolution, true);
+            assert.ok(v.maxExpirationSeconds <= 366 * 24 * 3600, String(v.maxExpirationSeconds));
+        });
+});
+
+describe("NFS provisioner values", () => {
+    const EXPORTS = [
+        { server: "192.168.18.10", path: "/srv/k8s" },
+        { server: "nas.example.internal", path: "/export/volumes" },
+    ];
+    for (const nfs of EXPORTS)
+        it(`${nfs.server}:${nfs.path}: volumes on that export, served under the name the platform's classes ask for`, () => {
+            const v = nfsProvisionerValues(nfs);
+            assert.deepEqual(v.nfs, nfs);
+            assert.equal(v.storageClass.create, false, "the chart's own class would be a second one");
+            assert.equal(v.storageClass.provisionerName, storageClassSpec({ name: "standard", reclaimPolicy: "Delete", default: true }, "nfs").provisioner);
+            assert.equal(v.resources.limits.memory, "128Mi");
+        });
+});
+
+describe("StorageClasses per provisioner", () => {
+    const CASES: [provisioner: "hcloud-csi" | "ebs-csi" | "nfs" | "local-path", name: string, binding: string, expansion: boolean, parameters: Record<string, string>][] = [
+        // Zonal volumes: bound where the pod is scheduled, not where the claim happens to be made.
+        ["hcloud-csi", "csi.hetzner.cloud", "WaitForFirstConsumer", true, {}],
+        ["ebs-csi", "ebs.csi.aws.com", "WaitForFirstConsumer", true, { type: "gp3", encrypted: "true" }],
+        // An export reachable from every node: bound at once; deleted volumes are archived, not erased.
+        ["nfs", "infra.local/nfs", "Immediate", false, { archiveOnDelete: "true" }],
+        // A directory on the node the pod runs on.
+        ["local-path", "rancher.io/local-path", "WaitForFirstConsumer", false, {}],
+    ];
+    const CLASSES: ClassSpec[] = [
+        { name: "standard", reclaimPolicy: "Delete", default: true },
+        { name: "retain", reclaimPolicy: "Retain", default: false },
+    ];
+    for (const [provisioner, name, binding, expansion, parameters] of CASES)
+        it(`${provisioner}: ${name}, ${binding}, ${expansion ? "expandable" : "fixed size"}`, () => {
+            for (const c of CLASSES) {
+                const spec = storageClassSpec(c, provisioner) as any;
+                assert.deepEqual([spec.provisioner, spec.volumeBindingMode, spec.allowVolumeExpansion, spec.parameters], [name, binding, expansion, parameters]);
+                assert.equal(spec.metadata.name, c.name);
+                assert.equal(spec.reclaimPolicy, c.reclaimPolicy, "a Retain class keeps a database's volume when its claim goes");
+                assert.equal(spec.metadata.annotations["storageclass.kubernetes.io/is-default-class"], String(c.default), "claims without a class get the default one");
+            }
+        });
 });

@@ -3,12 +3,12 @@ import { controlPlaneCount, nodeNames } from "../names";
 import { HETZNER_LOCATIONS, HETZNER_SERVER_TYPE, type OnpremPoolSettings, type Settings } from "../schema";
 import { infraKey as P, isOnPrem, type Report, siteOf } from "./common";
 
-/** What each mode needs and forbids. */
 /** EC2 Mac families (mac1, mac2, mac2-m2pro, mac-m4...): macOS only. */
 export function isMacInstanceType(instanceType: string): boolean {
     return /^mac\d*(-|$)/.test(instanceType.split(".")[0]);
 }
 
+/** What each mode needs and forbids. */
 export function modeProblems(s: Settings, add: Report): void {
     const hasNodes = s.pools.length > 0;
     if (s.mode === "cluster" && !s.kubernetes) add(P("kubernetes"), "is required when mode is cluster");
