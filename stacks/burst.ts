@@ -45,6 +45,7 @@ function withBurstMarks(cfg: StackConfig): StackConfig {
 export async function burstStack(input: StackConfig): Promise<StackOutputs<BurstStackOutputs>> {
     const cfg = withBurstMarks(input);
     const base = await readBase(cfg);
+    // Auto scaling groups join at boot, whenever that is: they keep the base's token (see the README on token lifetimes).
     const join: JoinMaterial = { endpoint: pulumi.output(base.join.endpoint), token: pulumi.secret(base.join.token), caCertHash: pulumi.secret(base.join.caCertHash) };
     const versions = { version: base.join.kubernetesVersion, containerdVersion: base.join.containerdVersion };
     const args = nodeLayerArgs(cfg, base.mesh ? { cidr: base.mesh.cidr, port: base.mesh.port, poolOffset: BURST_POOL_OFFSET, extraPeers: [...base.mesh.peers] } : undefined);

@@ -13,6 +13,7 @@ export function nodeLayerArgs(cfg: StackConfig, mesh: MeshOptions | undefined): 
         hetzner: cfg.hetzner,
         aws: cfg.aws,
         ebsCsi: cfg.choices.cloudIntegration === "aws",
+        protectControlPlanes: cfg.environment === "prod",
         mesh,
     };
 }

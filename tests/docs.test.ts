@@ -26,13 +26,16 @@ describe("README config reference", () => {
         assert.ok(start >= 0, "the README has a Tests section");
         const section = readme.slice(start + 1, readme.indexOf("\n## ", start + 1));
         const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean));
-        assert.deepEqual(commands, ["npm test"]);
-        assert.match(section, /^Typechecks, then runs the test suite/m);
+        assert.deepEqual(commands, ["npm test", "sudo npm run test:system"]);
+        assert.match(section, /^`npm test` typechecks, then runs the test suite/m);
         const scripts = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
         assert.match(scripts.test, /^npm run typecheck && node --import tsx --test /, "npm test typechecks, then runs node's test runner");
-        // .ci/run, as the README describes it: npm ci, then the README's test command, last.
+        // .ci/run, as the README describes it: npm ci, then the README's test commands, the system tests last (CI runs as root).
         const ci = fs.readFileSync(path.join(REPO_ROOT, ".ci/run"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
-        assert.equal(ci[ci.length - 1], "npm test");
+        assert.equal(ci[ci.length - 1], "npm run test:system");
+        assert.ok(ci.indexOf("npm test") > 0 && ci.indexOf("npm test") < ci.length - 1, "npm test runs before the system tests");
+        assert.match(scripts["test:system"], /^node --import tsx --test .*tests\/system/, "the system tests are their own script");
+        assert.match(scripts.test, /-not -path "tests\/system\/\*"/, "npm test leaves the system tests (root) out");
         assert.ok(ci.some((l) => /^npm ci( |$)/.test(l)), ".ci/run installs the lockfile's packages first");
         // The workflow that deploys runs the same command before `pulumi up`.
         const workflow = fs.readFileSync(path.join(REPO_ROOT, ".github/workflows/preview.yml"), "utf8");

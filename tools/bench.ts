@@ -3,7 +3,7 @@
  * 1. wall time of `npm run plan -- <stack>` for every stack file, median of 5, as a user feels it;
  * 2. how the plan scales: synthetic clusters of 10, 100 and 500 workers, planned in-process;
  * 3. the bootstrap's critical path (longest chain of remote commands) for 1+1, 3+3 and 3+500 nodes.
- * Exits 1 when a budget is exceeded: the dev stack in 5 s, 500 workers in 20 s, 5 steps.
+ * Exits 1 when a budget is exceeded: the dev stack in 5 s, 500 workers in 20 s, 6 steps (up to 3 control planes).
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
@@ -12,7 +12,8 @@ import { commandsPerNode, criticalPath, planText, REPO_ROOT, stackNames, synthet
 const RUNS = 5;
 const DEV_BUDGET_MS = 5000;
 const SCALE_BUDGET_MS = 20000;
-const CRITICAL_PATH_BUDGET = 5;
+// ready, prepare, init, token, join, drain guard; control planes beyond the third add one join each.
+const CRITICAL_PATH_BUDGET = 6;
 
 function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);

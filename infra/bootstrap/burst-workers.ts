@@ -10,15 +10,19 @@ import { type NodeAccess, type SshTarget, targetConnection } from "../nodes/acce
 import { type MeshPeer, renderPeers } from "../nodes/mesh";
 import type { ClusterNode } from "../nodes/types";
 import { composeScript, SCRIPTS } from "./remote";
-import { drainGuard, joinNode, type PrepareSettings, prepareNode, rootScript } from "./steps";
+import { bootstrapToken, drainGuard, ensureJoinToken, joinNode, type PrepareSettings, prepareNode, rootScript } from "./steps";
 import type { JoinMaterial } from "./types";
+
+/** Lifetime of the burst workers' bootstrap token; a new one is issued every half of it. */
+export const BURST_TOKEN_TTL_HOURS = 24;
 
 export interface BurstWorkersArgs {
     /** The burst stack's cluster name: names the peers file on the base's nodes. */
     readonly clusterName: string;
     /** The workers, from this stack's node layer. */
     readonly nodes: readonly ClusterNode[];
-    readonly join: JoinMaterial;
+    /** The base's endpoint and CA hash (the workers' token is their own). */
+    readonly join: Pick<JoinMaterial, "endpoint" | "caCertHash">;
     /** The base's Kubernetes and containerd versions. */
     readonly versions: PrepareSettings;
     /** This stack's SSH key, with the base's bastion. */
@@ -43,9 +47,14 @@ export function createBurstWorkers(a: BurstWorkersArgs, parent: pulumi.Resource)
     const peers = a.peers?.apply((p) => renderPeers(p, false));
     const onBase = peers ? a.meshNodes.map((t) => peersOnBaseNode(t, a, peers, parent)) : [];
     const controlPlane = targetConnection(a.access, a.controlPlane);
+    // The workers' own token, issued on the base's first control plane when they join: a burst
+    // stack does not depend on how recently the base issued its token.
+    const token = bootstrapToken(a.clusterName, { ttlHours: BURST_TOKEN_TTL_HOURS, rotation: 0 }, parent);
+    const joinToken = ensureJoinToken(`${a.controlPlane.name}-${a.clusterName}`, controlPlane, token, BURST_TOKEN_TTL_HOURS, [], parent);
+    const material: JoinMaterial = { ...a.join, token };
     const joins = a.nodes.map((node) => {
         const prepare = prepareNode(node, a.versions, parent);
-        const join = joinNode(node, a.join, { cloudProviderExternal: false }, [prepare, ...onBase], parent);
+        const join = joinNode(node, material, { cloudProviderExternal: false }, [prepare, joinToken, ...onBase], parent);
         drainGuard(node.name, controlPlane, join, parent);
         return join;
     });

@@ -7,7 +7,6 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import type { ApiEndpoint } from "../nodes/endpoint";
 import { nodeLabels } from "../nodes/labels";
 import type { ClusterNode } from "../nodes/types";
@@ -16,7 +15,7 @@ import { renderInitConfig } from "./kubeadm-config";
 import { renderKubeconfig } from "./kubeconfig";
 import { createPki, type ClusterPki, sharedPkiFiles } from "./pki";
 import { type BundleFile, composeScript, renderBundle, SCRIPTS } from "./remote";
-import { drainGuard, etcdBackup, type EtcdBackupSettings, joinNode, prepareNode, rootScript } from "./steps";
+import { bootstrapToken, drainGuard, ensureJoinToken, etcdBackup, type EtcdBackupSettings, joinNode, prepareNode, rootScript } from "./steps";
 import type { ClusterHandle, JoinMaterial } from "./types";
 import { thinComponent } from "../component";
 
@@ -69,13 +68,6 @@ export interface KubeadmClusterParts {
     readonly drains: Map<string, command.remote.Command>;
 }
 
-/** A bootstrap token the program knows, `[a-z0-9]{6}.[a-z0-9]{16}`; a new `joinTokenRotation` issues a new one. */
-function bootstrapToken(name: string, rotation: number, parent: pulumi.Resource): pulumi.Output<string> {
-    const part = (which: string, length: number) =>
-        new random.RandomString(`${name}-token-${which}`, { length, special: false, upper: false, keepers: { rotation: String(rotation) } }, { parent }).result;
-    return pulumi.secret(pulumi.interpolate`${part("id", 6)}.${part("secret", 16)}`);
-}
-
 interface InitInputs {
     readonly args: KubeadmClusterArgs;
     readonly sharedPki: pulumi.Output<BundleFile[]>;
@@ -113,12 +105,13 @@ function initFirstControlPlane(first: ClusterNode, i: InitInputs, parent: pulumi
         },
         { path: "/etc/kubernetes/infra/bootstrap-token", mode: "0600", content: tok },
     ]);
-    // `update` is the same idempotent script: a changed input never re-runs kubeadm init on an
-    // initialised node, and there is no delete step that could tear the control plane down.
-    const script = rootScript(first.connection, composeScript(SCRIPTS.init, { TOKEN_TTL: k.joinTokenTtlHours === 0 ? "0" : `${k.joinTokenTtlHours}h` }));
+    // `update` never re-runs kubeadm init on an initialised node (it checks that the CA and the
+    // endpoint still match), nor on a machine that holds no cluster (a replaced first control
+    // plane); there is no delete step that could tear the control plane down.
+    const script = (mode: "create" | "update") => rootScript(first.connection, composeScript(SCRIPTS.init, { MODE: mode }));
     return new command.remote.Command(
         `${first.name}-init`,
-        { connection: first.connection, create: script, update: script, stdin: pulumi.secret(files.apply(renderBundle)) },
+        { connection: first.connection, create: script("create"), update: script("update"), stdin: pulumi.secret(files.apply(renderBundle)) },
         { parent, dependsOn: [i.prepared, ...args.endpoint.resources], customTimeouts: { create: "20m", update: "10m" } },
     );
 }
@@ -137,7 +130,7 @@ export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, par
     const [first, ...others] = args.nodes;
     if (!first || first.role !== "control-plane") throw new Error("the first node of a cluster must be a control plane");
     const pki = createPki(name, parent);
-    const token = bootstrapToken(name, k.joinTokenRotation, parent);
+    const token = bootstrapToken(name, { ttlHours: k.joinTokenTtlHours, rotation: k.joinTokenRotation }, parent);
     const joinEndpoint = pulumi.interpolate`${args.endpoint.joinHost}:${args.endpoint.port}`;
     const join: JoinMaterial = { endpoint: joinEndpoint, token, caCertHash: pki.caCertHash };
     const sharedPki = sharedPkiFiles(pki);
@@ -145,13 +138,21 @@ export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, par
     const prepares = new Map(args.nodes.map((node) => [node.name, prepareNode(node, k, parent)]));
     const init = initFirstControlPlane(first, { args, sharedPki, token, joinEndpoint, prepared: prepares.get(first.name)! }, parent);
 
+    const joinToken = ensureJoinToken(first.name, first.connection, token, k.joinTokenTtlHours, [init], parent);
+
+    // Control planes join one at a time: each adds an etcd member, and etcd takes one new
+    // (learner) member at a time. Workers join at once.
     const joins = new Map<string, command.remote.Command>();
     const drains = new Map<string, command.remote.Command>();
+    let lastControlPlane: command.remote.Command | undefined;
     for (const node of others) {
-        const opts = { sharedPki: node.role === "control-plane" ? sharedPki : undefined, cloudProviderExternal: args.kubelet.cloudProviderExternal };
-        const joined = joinNode(node, join, opts, [init, prepares.get(node.name)!], parent);
+        const cp = node.role === "control-plane";
+        const opts = { sharedPki: cp ? sharedPki : undefined, cloudProviderExternal: args.kubelet.cloudProviderExternal };
+        const after = [init, joinToken, prepares.get(node.name)!, ...(cp && lastControlPlane ? [lastControlPlane] : [])];
+        const joined = joinNode(node, join, opts, after, parent);
         joins.set(node.name, joined);
-        if (node.role === "worker") drains.set(node.name, drainGuard(node.name, first.connection, joined, parent));
+        if (cp) lastControlPlane = joined;
+        else drains.set(node.name, drainGuard(node.name, first.connection, joined, parent));
     }
     if (args.etcdBackups) {
         for (const cp of args.nodes.filter((n) => n.role === "control-plane")) etcdBackup(cp, args.etcdBackups, cp === first ? init : joins.get(cp.name)!, parent);

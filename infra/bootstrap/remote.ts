@@ -12,6 +12,7 @@ export const SCRIPTS = {
     prepare: loadScript(__dirname, "prepare.sh"),
     init: loadScript(__dirname, "init.sh"),
     join: loadScript(__dirname, "join.sh"),
+    token: loadScript(__dirname, "token.sh"),
     drain: loadScript(__dirname, "drain.sh"),
     meshPeers: loadScript(__dirname, "mesh-peers.sh"),
     asgJoin: loadScript(__dirname, "asg-join.sh"),

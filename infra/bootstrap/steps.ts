@@ -4,6 +4,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { nodeLabels } from "../nodes/labels";
 import type { ClusterNode, SshConnection } from "../nodes/types";
 import { shq } from "../shell";
@@ -63,12 +64,52 @@ export function joinNode(node: ClusterNode, material: JoinMaterial, opts: JoinOp
                 }),
             },
         ]);
-    const script = rootScript(node.connection, composeScript(SCRIPTS.join, { ROLE: node.role }));
+    const script = rootScript(node.connection, material.endpoint.apply((endpoint) => composeScript(SCRIPTS.join, { ROLE: node.role, API_ENDPOINT: endpoint })));
     return new command.remote.Command(
         `${node.name}-join`,
-        { connection: node.connection, create: script, update: script, stdin: pulumi.secret(files.apply(renderBundle)) },
-        { parent, dependsOn, customTimeouts: { create: "20m", update: "10m" } },
+        {
+            connection: node.connection,
+            create: script,
+            update: script,
+            stdin: pulumi.secret(files.apply(renderBundle)),
+            // A new machine under the same name joins afresh, with the material of the day.
+            ...(node.machineId ? { triggers: [node.machineId] } : {}),
+        },
+        // A joined node never needs its join material again: a new token (issued on a schedule)
+        // must not touch every node. A join that failed is created again, with the current token.
+        { parent, dependsOn, ignoreChanges: ["stdin"], customTimeouts: { create: "20m", update: "10m" } },
     );
+}
+
+/**
+ * Which token window `now` falls in: a new bootstrap token is issued in each, half a token's
+ * lifetime long, so a join finds a token valid for at least half its lifetime without any manual
+ * rotation. A token that never expires is never renewed (window 0).
+ */
+export function tokenWindow(ttlHours: number, now: number): number {
+    return ttlHours === 0 ? 0 : Math.floor(now / ((ttlHours / 2) * 3_600_000));
+}
+
+/** The clock token windows are read from; the offline plan pins it (`INFRA_NOW`) so that two plans agree. */
+export function now(): number {
+    const pinned = process.env.INFRA_NOW;
+    return pinned ? Date.parse(pinned) : Date.now();
+}
+
+/**
+ * A bootstrap token the program knows, `[a-z0-9]{6}.[a-z0-9]{16}`, secret: a new one in each token
+ * window (`tokenWindow`) and whenever `rotation` changes.
+ */
+export function bootstrapToken(name: string, t: { readonly ttlHours: number; readonly rotation: number }, parent: pulumi.Resource): pulumi.Output<string> {
+    const keepers = { rotation: String(t.rotation), window: String(tokenWindow(t.ttlHours, now())) };
+    const part = (which: string, length: number) => new random.RandomString(`${name}-token-${which}`, { length, special: false, upper: false, keepers }, { parent }).result;
+    return pulumi.secret(pulumi.interpolate`${part("id", 6)}.${part("secret", 16)}`);
+}
+
+/** `<name>-join-token`: the token exists on the cluster, with its expiry, before any join uses it. */
+export function ensureJoinToken(name: string, controlPlane: SshConnection, token: pulumi.Output<string>, ttlHours: number, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
+    const script = rootScript(controlPlane, composeScript(SCRIPTS.token, { TOKEN_TTL: ttlHours === 0 ? "0" : `${ttlHours}h` }));
+    return new command.remote.Command(`${name}-join-token`, { connection: controlPlane, create: script, update: script, stdin: token }, { parent, dependsOn });
 }
 
 /**

@@ -200,6 +200,8 @@ export interface AwsPoolArgs {
     readonly pool: AwsPoolSettings;
     readonly network: AwsNetwork;
     readonly access: NodeAccess;
+    /** `protect` control-plane instances (prod): a change that would replace one is refused by the preview. */
+    readonly protectControlPlanes?: boolean;
 }
 
 export function createAwsInstances(args: AwsPoolArgs, parent: pulumi.Resource): { instances: aws.ec2.Instance[]; nodes: ClusterNode[] } {
@@ -226,7 +228,7 @@ export function createAwsInstances(args: AwsPoolArgs, parent: pulumi.Resource): 
                 volumeTags: spec.tags,
             },
             // A newer Ubuntu AMI must not replace running nodes; it applies to new ones.
-            { parent, ignoreChanges: ["ami", "userData"] },
+            { parent, ignoreChanges: ["ami", "userData"], protect: args.protectControlPlanes === true && pool.role === "control-plane" },
         );
         instances.push(instance);
         nodes.push(

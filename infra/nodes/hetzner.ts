@@ -68,6 +68,8 @@ export interface HetznerPoolArgs {
     readonly pool: HetznerPoolSettings;
     readonly network: HetznerNetworkParts;
     readonly access: NodeAccess;
+    /** `protect` control-plane servers (prod): a change that would replace one is refused by the preview. */
+    readonly protectControlPlanes?: boolean;
 }
 
 export interface HetznerPoolParts {
@@ -104,7 +106,13 @@ export function createHetznerPool(name: string, args: HetznerPoolArgs, parent: p
                 labels,
             },
             // A server must not be attached before its subnet exists; user data only matters at first boot.
-            { parent, dependsOn: [network.subnet], ignoreChanges: ["userData", "image"] },
+            {
+                parent,
+                dependsOn: [network.subnet],
+                ignoreChanges: ["userData", "image"],
+                // A control plane holds an etcd member, and the first one the cluster: never replaced by accident.
+                protect: args.protectControlPlanes === true && pool.role === "control-plane",
+            },
         );
         servers.push(server);
         const privateAddress = server.networks.apply((n) => n?.[0]?.ip ?? "");

@@ -52,6 +52,8 @@ export interface NodeLayerArgs {
     readonly aws: Settings["aws"];
     /** Give AWS nodes the EBS CSI driver's permissions (the AWS integration). */
     readonly ebsCsi: boolean;
+    /** `protect` the control planes' machines (prod). */
+    readonly protectControlPlanes: boolean;
     readonly mesh?: MeshOptions;
 }
 
@@ -118,9 +120,9 @@ export function createNodes(args: NodeLayerArgs): NodeLayer {
         const access = args.access;
         switch (pool.provider) {
             case "hetzner":
-                return [{ poolIndex, pool: new HetznerPool(name, { clusterName: args.clusterName, environment: args.environment, pool, network: hetzner!, access }) }];
+                return [{ poolIndex, pool: new HetznerPool(name, { clusterName: args.clusterName, environment: args.environment, pool, network: hetzner!, access, protectControlPlanes: args.protectControlPlanes }) }];
             case "aws":
-                return [{ poolIndex, pool: new AwsPool(name, { clusterName: args.clusterName, pool, network: aws!, access }) }];
+                return [{ poolIndex, pool: new AwsPool(name, { clusterName: args.clusterName, pool, network: aws!, access, protectControlPlanes: args.protectControlPlanes }) }];
             case "vmware":
             case "static":
                 return [{ poolIndex, pool: onpremPool(name, { pool, access }) }];

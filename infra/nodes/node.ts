@@ -36,6 +36,7 @@ export function machineNode(pool: Pool, m: Machine, access: NodeAccess, parent: 
         publicAddress: m.publicAddress,
         privateAddress: m.privateAddress,
         connection,
+        ...(m.machineId ? { machineId: m.machineId } : {}),
         labels: pool.labels,
         taints: pool.taints,
         ready: readinessGate(m.name, connection, { parent, machineId: m.machineId }),

@@ -39,6 +39,8 @@ export interface ClusterNode {
     /** Address on the cluster's private network: the kubelet node IP. */
     readonly privateAddress: pulumi.Output<string>;
     readonly connection: SshConnection;
+    /** The cloud's id of the machine, when the program created it: a new id is a new machine. */
+    readonly machineId?: pulumi.Input<string>;
     readonly labels: Readonly<Record<string, string>>;
     readonly taints: readonly Taint[];
     /** The node's place in the WireGuard mesh, when the cluster has one. */

@@ -34,12 +34,35 @@ describe("kubeadm bootstrap graph (3 control planes + 3 workers on Hetzner)", as
         assert.deepEqual(inits[0].dependsOn.filter((d) => commandUrns.has(d)), [get("acme-dev-cp-1-prepare").urn]);
     });
 
-    it("joins every other node after init and its own prepare, and after no other command", () => {
+    it("issues the join token on the first control plane once init succeeded", () => {
+        const token = get("acme-dev-cp-1-join-token");
+        assert.deepEqual(token.dependsOn.filter((d) => commandUrns.has(d)), [get("acme-dev-cp-1-init").urn]);
+        assert.equal(token.inputs.stdin, SECRET);
+        assert.match(plan.plainInputs.get(token.urn)!.create as string, /^TOKEN_TTL='24h'$/m);
+    });
+
+    it("joins workers at once, each after init, the token and its own prepare; control planes one at a time (one etcd learner at a time)", () => {
+        const base = [get("acme-dev-cp-1-init").urn, get("acme-dev-cp-1-join-token").urn];
+        for (const n of nodes.filter((x) => x.includes("-workers-"))) {
+            const join = get(`${n}-join`);
+            assert.deepEqual(join.dependsOn.filter((d) => commandUrns.has(d)).sort(), [...base, get(`${n}-prepare`).urn].sort());
+        }
+        assert.deepEqual(get("acme-dev-cp-2-join").dependsOn.filter((d) => commandUrns.has(d)).sort(), [...base, get("acme-dev-cp-2-prepare").urn].sort());
+        assert.deepEqual(
+            get("acme-dev-cp-3-join").dependsOn.filter((d) => commandUrns.has(d)).sort(),
+            [...base, get("acme-dev-cp-3-prepare").urn, get("acme-dev-cp-2-join").urn].sort(),
+        );
+        assert.equal(byName.get("acme-dev-cp-1-join"), undefined);
+    });
+
+    it("a join never re-runs for new join material (a new token is not sent to joined nodes); a new machine joins afresh", () => {
         for (const n of nodes.slice(1)) {
             const join = get(`${n}-join`);
-            assert.deepEqual(join.dependsOn.filter((d) => commandUrns.has(d)).sort(), [get("acme-dev-cp-1-init").urn, get(`${n}-prepare`).urn].sort());
+            assert.deepEqual(join.ignoreChanges, ["stdin"]);
+            const triggers = plan.plainInputs.get(join.urn)!.triggers as string[];
+            assert.ok(triggers.length === 1 && triggers[0] !== "", `${n}: triggered by its machine`);
+            assert.deepEqual(triggers, plan.plainInputs.get(get(`${n}-ready`).urn)!.triggers, `${n}: the same machine id as its readiness gate`);
         }
-        assert.equal(byName.get("acme-dev-cp-1-join"), undefined);
     });
 
     it("joins control planes as control planes, through the load balancer on the private network", () => {
@@ -93,19 +116,20 @@ describe("kubeadm bootstrap graph (3 control planes + 3 workers on Hetzner)", as
         }
     });
 
-    it("has a critical path of 5 remote commands at most", () => {
+    it("has a critical path of ready, prepare, init, token, then the joins: a worker's (and its drain guard) or the control planes' one after another", () => {
         const path = criticalPath(plan.resources);
-        assert.ok(path.length <= 5, path.join(" -> "));
-        assert.deepEqual(path.slice(0, 4).map((n) => n.replace(/^acme-dev-[a-z]+-\d+-/, "")), ["ready", "prepare", "init", "join"]);
+        assert.deepEqual(path.slice(0, 4).map((n) => n.replace(/^acme-dev-/, "")), ["cp-1-ready", "cp-1-prepare", "cp-1-init", "cp-1-join-token"], path.join(" -> "));
+        assert.equal(path.length, 6, path.join(" -> "));
     });
 });
 
-describe("the critical path does not grow with the node count", () => {
-    it("is the same for 1+1 and 3+40 nodes", async () => {
-        const small = criticalPath((await planText("s", syntheticStack(1, 1))).resources).length;
-        const large = criticalPath((await planText("l", syntheticStack(40, 3))).resources).length;
-        assert.equal(small, large);
-        assert.ok(large <= 5);
+describe("the critical path does not grow with the number of workers", () => {
+    it("is the same for 1+1 and 1+40 nodes, and one join longer per extra control plane", async () => {
+        const length = async (workers: number, cps: number) => criticalPath((await planText(`s${workers}x${cps}`, syntheticStack(workers, cps))).resources).length;
+        const small = await length(1, 1);
+        assert.equal(small, 6);
+        assert.equal(await length(40, 1), small);
+        assert.equal(await length(40, 5), small + 2, "5 control planes: 4 joins one after another");
     });
 });
 

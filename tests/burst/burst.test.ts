@@ -26,10 +26,20 @@ describe("prod-burst joins prod", async () => {
         assert.ok(burst.resources.some((r) => r.type === "pulumi:pulumi:StackReference" && r.inputs.name === "acme/infra/prod"));
     });
 
-    it("each worker joins prod's endpoint with prod's token and CA hash, at prod's version, labelled and tainted", () => {
+    it("issues the workers' own token on prod's first control plane, whatever the age of prod's", () => {
+        const step = named("k8s-cp-1-acme-prod-burst-join-token");
+        assert.equal((plain(step.name).connection as { host: string }).host, (base.plainOutputs.access as any).controlPlane.host);
+        assert.match(plain(step.name).stdin, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+        assert.notEqual(plain(step.name).stdin, baseJoin.token);
+        assert.equal(step.inputs.stdin, "[secret]");
+        for (const w of workers) assert.ok(named(`${w}-join`).dependsOn.includes(step.urn), `${w} joins after the token exists`);
+    });
+
+    it("each worker joins prod's endpoint with its token and prod's CA hash, at prod's version, labelled and tainted", () => {
+        const token = plain("k8s-cp-1-acme-prod-burst-join-token").stdin;
         for (const w of workers) {
             const join = YAML.parse(bundleFile(plain(`${w}-join`).stdin, "/etc/kubernetes/infra/kubeadm-join.yaml"));
-            assert.deepEqual(join.discovery.bootstrapToken, { apiServerEndpoint: baseJoin.endpoint, token: baseJoin.token, caCertHashes: [baseJoin.caCertHash] });
+            assert.deepEqual(join.discovery.bootstrapToken, { apiServerEndpoint: baseJoin.endpoint, token, caCertHashes: [baseJoin.caCertHash] });
             assert.equal(join.controlPlane, undefined);
             const args = Object.fromEntries(join.nodeRegistration.kubeletExtraArgs.map((a: any) => [a.name, a.value]));
             assert.match(args["node-labels"], /infra\.local\/burst=true/);

@@ -41,9 +41,19 @@ describe("plan diff", () => {
         assert.equal(d[0].kind, "replace");
         assert.equal(d[0].dangerous, false);
     });
-    it("ignored changes do not replace", () => {
-        const d = diffPlans([stack, pool, server("a", { image: "ubuntu-22.04" }, { ignoreChanges: ["image"] })], [stack, pool, server("a", { image: "ubuntu-24.04" }, { ignoreChanges: ["image"] })]);
-        assert.equal(d[0].kind, "update");
+    it("ignored changes neither replace nor update, as on a real engine; other changes beside them still show", () => {
+        const ignoring = { ignoreChanges: ["image"] };
+        assert.deepEqual(diffPlans([stack, pool, server("a", { image: "ubuntu-22.04" }, ignoring)], [stack, pool, server("a", { image: "ubuntu-24.04" }, ignoring)]), []);
+        const d = diffPlans([stack, pool, server("a", { image: "ubuntu-22.04" }, ignoring)], [stack, pool, server("a", { image: "ubuntu-24.04", serverType: "cx33" }, ignoring)]);
+        assert.deepEqual(d.map((x) => [x.kind, x.changes.map((c) => c.path)]), [["update", ["serverType"]]]);
+    });
+    it("flags the replacement of a control plane's machine (an etcd member) at the top", () => {
+        const cp = (location: string) => server("cp-1", { location, labels: { role: "control-plane" } });
+        const d = diffPlans([stack, pool, cp("fsn1")], [stack, pool, cp("nbg1")]);
+        assert.deepEqual(d.map((x) => [x.kind, x.dangerous]), [["replace", true]]);
+        assert.match(renderDiff(d), /^> - replace `hcloud:index\/server:Server` \*\*cp-1\*\*$/m);
+        const worker = (location: string) => server("w-1", { location, labels: { role: "worker" } });
+        assert.equal(diffPlans([stack, pool, worker("fsn1")], [stack, pool, worker("nbg1")])[0].dangerous, false);
     });
     it("a secret change shows as [secret] on both sides, never the value", () => {
         const before = res("db", "kubernetes:core/v1:Secret", { kind: "Secret", metadata: { name: "db" }, stringData: SECRET, type: "Opaque" });

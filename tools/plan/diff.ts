@@ -29,6 +29,16 @@ const K8S_REPLACE_ON = ["metadata.name", "metadata.namespace", "spec.selector", 
 /** Resources that hold data: replacing one loses it. */
 const STATEFUL = /StatefulSet|PersistentVolumeClaim|:s3\/bucket|volume:Volume|randomBytes|privateKey:PrivateKey|selfSignedCert|pxc-db/;
 
+/** A control plane's machine holds an etcd member (and the first one the cluster): replacing it is no routine change. */
+function controlPlaneMachine(r: PlannedResource): boolean {
+    const role = (r.inputs.labels as Record<string, unknown> | undefined)?.role ?? (r.inputs.tags as Record<string, unknown> | undefined)?.role;
+    return role === "control-plane" && /^(hcloud:index\/server:Server|aws:ec2\/instance:Instance)$/.test(r.type);
+}
+
+function holdsState(r: PlannedResource): boolean {
+    return r.protect || STATEFUL.test(r.type) || STATEFUL.test(String(r.inputs.chart ?? "")) || controlPlaneMachine(r);
+}
+
 export interface Change {
     path: string;
     before: unknown;
@@ -64,11 +74,11 @@ export function inputChanges(a: Record<string, unknown>, b: Record<string, unkno
     return changes;
 }
 
+const under = (path: string, key: string) => path === key || path.startsWith(`${key}.`) || path.startsWith(`${key}[`);
+
 function replaces(r: PlannedResource, changes: Change[]): boolean {
     const keys = r.type.startsWith("kubernetes:") ? K8S_REPLACE_ON : (REPLACE_ON[r.type] ?? []);
-    const all = [...keys, ...r.replaceOnChanges];
-    const ignored = r.ignoreChanges;
-    return changes.some((c) => all.some((k) => c.path === k || c.path.startsWith(`${k}.`) || c.path.startsWith(`${k}[`)) && !ignored.some((k) => c.path === k || c.path.startsWith(`${k}.`)));
+    return changes.some((c) => [...keys, ...r.replaceOnChanges].some((k) => under(c.path, k)));
 }
 
 function componentOf(r: PlannedResource, byUrn: Map<string, PlannedResource>): string {
@@ -107,13 +117,14 @@ export function diffPlans(before: readonly PlannedResource[], after: readonly Pl
             out.push({ kind: "add", resource: r, component: componentOf(r, b), changes: [], dangerous: false });
             continue;
         }
-        const changes = inputChanges(old.inputs, r.inputs);
+        // What `ignoreChanges` covers, a real engine neither updates nor replaces.
+        const changes = inputChanges(old.inputs, r.inputs).filter((c) => !r.ignoreChanges.some((k) => under(c.path, k)));
         if (changes.length === 0) continue;
         const replace = replaces(r, changes);
-        out.push({ kind: replace ? "replace" : "update", resource: r, component: componentOf(r, b), changes, dangerous: replace && (r.protect || STATEFUL.test(r.type) || STATEFUL.test(String(r.inputs.chart ?? ""))) });
+        out.push({ kind: replace ? "replace" : "update", resource: r, component: componentOf(r, b), changes, dangerous: replace && holdsState(r) });
     }
     for (const r of before)
-        if (!b.has(r.urn) && !carried.has(r.urn)) out.push({ kind: "remove", resource: r, component: componentOf(r, a), changes: [], dangerous: r.protect || STATEFUL.test(r.type) });
+        if (!b.has(r.urn) && !carried.has(r.urn)) out.push({ kind: "remove", resource: r, component: componentOf(r, a), changes: [], dangerous: holdsState(r) });
     return out;
 }
 
@@ -126,7 +137,7 @@ export function renderDiff(diffs: readonly ResourceDiff[], costs?: { before?: Co
     lines.push(`${count("add")} to add, ${count("update")} to change, ${count("replace")} to replace, ${count("remove")} to remove.`, "");
     const danger = diffs.filter((d) => d.dangerous);
     if (danger.length) {
-        lines.push("> **Warning: stateful or protected resources are replaced or removed (data may be lost, or `pulumi up` will refuse):**");
+        lines.push("> **Warning: stateful or protected resources, or control-plane machines (etcd members), are replaced or removed (data may be lost, or `pulumi up` will refuse):**");
         for (const d of danger) lines.push(`> - ${d.kind} \`${d.resource.type}\` **${d.resource.name}**${d.resource.protect ? " (protected)" : ""}`);
         lines.push("");
     }

@@ -117,7 +117,11 @@ export function runPlan(input: PlanInput, program: () => Promise<object>): Promi
     return run;
 }
 
+/** The time a plan runs at, unless INFRA_NOW says otherwise: two plans of one config agree whenever they run (the join token's window is read from the clock). */
+export const PLAN_NOW = "2026-01-01T00:00:00Z";
+
 async function planOnce(input: PlanInput, program: () => Promise<object>): Promise<PlanResult> {
+    process.env.INFRA_NOW ??= PLAN_NOW;
     const secrets = new Set<string>();
     const resources: PlannedResource[] = [];
     const lookups: PlannedLookup[] = [];

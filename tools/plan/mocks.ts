@@ -84,7 +84,8 @@ const RESOURCE_OUTPUTS: Record<string, Outputs> = {
         base64: Buffer.from(hex(`b:${name}`, Number(inputs.length ?? 32) * 2), "hex").toString("base64"),
         hex: hex(`b:${name}`, Number(inputs.length ?? 32) * 2),
     }),
-    "random:index/randomString:RandomString": (name, inputs) => ({ result: hex(`s:${name}`, Number(inputs.length ?? 16)) }),
+    // New keepers draw a new value, as the provider does (a replacement).
+    "random:index/randomString:RandomString": (name, inputs) => ({ result: hex(inputs.keepers ? `s:${name}:${JSON.stringify(inputs.keepers)}` : `s:${name}`, Number(inputs.length ?? 16)) }),
     "tls:index/privateKey:PrivateKey": (name) => {
         // A real key pair, so that what the program derives from it (the CA hash) is computed for
         // real; Ed25519 from a seed derived from the name, so two plans of a config agree.

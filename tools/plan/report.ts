@@ -91,7 +91,8 @@ export function scriptsOf(resources: readonly PlannedResource[]): { file: string
             const s = r.inputs[step];
             if (typeof s !== "string" || s === "") continue;
             // Bootstrap steps run their script as root through a wrapper: the file is the script itself.
-            const script = innerScript(s) ?? (s.endsWith("\n") ? s : s + "\n");
+            // A plain command line (the drain guard's create) runs under the login shell, sh.
+            const script = innerScript(s) ?? `#!/bin/sh\n${s.endsWith("\n") ? s : s + "\n"}`;
             out.push({ file: safeName(`${r.name}.${step}`) + ".sh", script });
         }
     }

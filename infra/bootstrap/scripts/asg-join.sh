@@ -7,7 +7,7 @@
 set -euo pipefail
 export STEP="asg-join"
 : "${JOIN_CONFIG:?}"
-if [ -f "$ROOT/etc/kubernetes/kubelet.conf" ]; then
+if in_cluster; then
   log "already joined"
   exit 0
 fi
@@ -16,6 +16,8 @@ iptables -C OUTPUT -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT 2>/d
 prepare_node
 node_name=$(hostname -s)
 printf '%s' "$JOIN_CONFIG" | sed -e "s/__NODE_NAME__/$node_name/g" -e "s/__NODE_IP__/$NODE_IP/g" | write_file /etc/kubernetes/infra/kubeadm-join.yaml 0600 || true
-install -d -m 0700 "$ROOT/var/log"
-kubeadm join --config "$ROOT/etc/kubernetes/infra/kubeadm-join.yaml" >"$ROOT/var/log/infra-kubeadm-join.log" 2>&1 || fail "kubeadm join failed; see /var/log/infra-kubeadm-join.log"
+open_log /var/log/infra-kubeadm-join.log
+mark join-started
+kubeadm join --config "$ROOT/etc/kubernetes/infra/kubeadm-join.yaml" >>"$ROOT/var/log/infra-kubeadm-join.log" 2>&1 || fail "kubeadm join failed; see /var/log/infra-kubeadm-join.log"
+mark joined
 log "joined as $node_name"

@@ -6,6 +6,25 @@ ROOT="${INFRA_ROOT:-}"
 log() { printf '%s: %s\n' "${STEP:-bootstrap}" "$*"; }
 fail() { printf '%s: error: %s\n' "${STEP:-bootstrap}" "$*" >&2; exit 1; }
 
+# Markers of finished steps, written only once a step fully succeeded: files that kubeadm writes
+# early (admin.conf and kubelet.conf come from init's third phase) prove nothing.
+MARKERS=/var/lib/infra
+mark() { install -d -m 0755 "$ROOT$MARKERS" && : >"$ROOT$MARKERS/$1"; }
+marked() { [ -f "$ROOT$MARKERS/$1" ]; }
+
+# in_cluster: kubeadm init or join finished on this node. A node set up by an earlier version of
+# this program has no marker: its kubelet.conf counts, as it did then.
+in_cluster() {
+  if marked initialised || marked joined; then return 0; fi
+  [ -f "$ROOT/etc/kubernetes/kubelet.conf" ] && ! marked init-started && ! marked join-started
+}
+
+# open_log PATH: a root-only log file; its directory is created if missing, never re-permissioned.
+open_log() {
+  [ -d "$(dirname "$ROOT$1")" ] || install -d -m 0755 "$(dirname "$ROOT$1")"
+  (umask 077 && : >"$ROOT$1")
+}
+
 # write_file PATH MODE < content: replaces PATH only when the content differs.
 # Returns 0 when it wrote the file, 1 when it was already up to date.
 write_file() {
@@ -31,6 +50,65 @@ write_bundle() {
     case "$path" in /etc/kubernetes/* | /etc/wireguard/*) ;; *) fail "refusing to write $path from the bundle" ;; esac
     printf '%s' "$data" | base64 -d | write_file "$path" "$mode" || true
   done
+}
+
+# fetch URL PATH: downloads into a temporary file beside PATH, then moves it into place, so a
+# failed or cut download never leaves a file that a later run would take for done.
+fetch() {
+  local url="$1" path="$ROOT$2" tmp
+  install -d -m 0755 "$(dirname "$path")"
+  tmp=$(mktemp "$path.XXXXXX")
+  if ! curl -fsSL --retry 3 --retry-delay 2 --connect-timeout 15 "$url" -o "$tmp" || [ ! -s "$tmp" ]; then
+    rm -f "$tmp"
+    fail "could not download $url (is the repository reachable from this node?)"
+  fi
+  chmod 0644 "$tmp"
+  mv -f "$tmp" "$path"
+}
+
+# fetch_keyring URL PATH: an armored OpenPGP key, stored dearmored for apt's signed-by.
+fetch_keyring() {
+  local path="$ROOT$2"
+  fetch "$1" "$2.asc"
+  if ! gpg --batch --yes --dearmor -o "$path.tmp" "$path.asc" || [ ! -s "$path.tmp" ]; then
+    rm -f "$path.tmp" "$path.asc"
+    fail "$1 is not an OpenPGP key"
+  fi
+  chmod 0644 "$path.tmp"
+  mv -f "$path.tmp" "$path"
+  rm -f "$path.asc"
+}
+
+# apt_update: fails on any repository that cannot be fetched, naming it (apt itself exits 0 and
+# the failure would surface later as "Unable to locate package"). Waits for the lists lock, which
+# apt-daily holds on a fresh Ubuntu machine and DPkg::Lock::Timeout does not cover.
+apt_update() {
+  local out i
+  for i in $(seq 1 60); do
+    if out=$(apt-get update -q -o APT::Update::Error-Mode=any 2>&1); then return 0; fi
+    if grep -Eq 'Could not get lock|Unable to lock' <<<"$out"; then
+      [ "$i" -gt 1 ] || log "waiting for another package manager (apt-daily?) to release the apt lock"
+      sleep 5
+      continue
+    fi
+    grep -E '^(E|W):' <<<"$out" >&2 || printf '%s\n' "$out" >&2
+    fail "apt-get update failed: $(grep -m1 -E '^E:' <<<"$out" || echo "see the messages above")"
+  done
+  fail "the apt lock was held for 5 minutes"
+}
+
+# apt_install ARGS...: waits up to 5 minutes for the dpkg lock.
+apt_install() {
+  apt-get install -y -q -o DPkg::Lock::Timeout=300 "$@"
+}
+
+# reset_node: undoes a kubeadm init or join that did not finish, so that it can run again
+# (kubeadm's preflight refuses leftover manifests, kubeconfigs, pki/ca.crt, a running kubelet's
+# port and a non-empty /var/lib/etcd). Reset works without an API server and empties the pki and
+# etcd directories; the caller writes its bundle again afterwards.
+reset_node() {
+  log "a previous attempt did not finish: kubeadm reset before trying again"
+  kubeadm reset -f --cleanup-tmp-dir >>"$ROOT$LOG" 2>&1 || fail "kubeadm reset failed; see $LOG on this node"
 }
 
 # os_family: apt or dnf, from /etc/os-release; anything else is an error.

@@ -1,39 +1,54 @@
 #!/usr/bin/env bash
 # init: kubeadm init on the first control plane, from the configuration and certificate
-# authorities the program sends on standard input. Never re-initialises: on an initialised
-# node it only makes sure the current bootstrap token exists (token rotation).
-# Parameters: TOKEN_TTL (e.g. 24h, or 0 for a token that does not expire).
+# authorities the program sends on standard input. Never re-initialises a cluster: once init
+# succeeded (the `initialised` marker), a run only checks that the program still describes the
+# cluster this node runs. An init that failed half-way is reset and run again.
+# Parameters: MODE (create: the first run of this step; update: the step existed before).
 set -euo pipefail
 export STEP="init"
-: "${TOKEN_TTL:?}"
-ADMIN_CONF="$ROOT/etc/kubernetes/admin.conf"
-LOG="$ROOT/var/log/infra-kubeadm-init.log"
+: "${MODE:?}"
+LOG=/var/log/infra-kubeadm-init.log
+CA=/etc/kubernetes/pki/ca.crt
+INIT_CONFIG=/etc/kubernetes/infra/kubeadm-init.yaml
+bundle=$(cat)
 
-write_bundle
+# The file a bundle would write at PATH.
+bundled() { awk -v p="$1" '$1 == p { print $3 }' <<<"$bundle" | base64 -d; }
 
-if [ -f "$ADMIN_CONF" ]; then
-  token=$(cat "$ROOT/etc/kubernetes/infra/bootstrap-token")
-  id="${token%%.*}"
-  if kubectl --kubeconfig "$ADMIN_CONF" -n kube-system get secret "bootstrap-token-$id" >/dev/null 2>&1; then
-    log "already initialised; bootstrap token $id present"
-    exit 0
+if ! marked initialised && ! marked init-started && [ -f "$ROOT/etc/kubernetes/admin.conf" ]; then
+  # Initialised by an earlier version of this program, which left no marker.
+  mark initialised
+fi
+
+if marked initialised; then
+  # The live certificate authority is the cluster's identity: a different one from the program
+  # (its CA resources were replaced) would cut every node and kubeconfig off; never overwrite it.
+  if ! bundled "$CA" | cmp -s - "$ROOT$CA"; then
+    fail "the cluster's certificate authority differs from the one the program holds (were its CA resources replaced?): refusing to overwrite a running cluster's CA"
   fi
-  log "already initialised; creating bootstrap token $id"
-  expiration=""
-  if [ "$TOKEN_TTL" != 0 ]; then
-    expiration="  expiration: \"$(date -u -d "+${TOKEN_TTL%h} hours" +%Y-%m-%dT%H:%M:%SZ)\""
+  live=$(grep -m1 -E '^ *controlPlaneEndpoint:' "$ROOT$INIT_CONFIG" | awk '{ print $2 }' || true)
+  wanted=$(bundled "$INIT_CONFIG" | grep -m1 -E '^ *controlPlaneEndpoint:' | awk '{ print $2 }' || true)
+  if [ "$live" != "$wanted" ]; then
+    fail "the API endpoint would move from $live to $wanted (a change of infra:kubernetes.apiEndpoint or of the number of control planes): kubeadm cannot move a running cluster; keep the endpoint, or build a new cluster"
   fi
-  # The secret goes to kubectl on standard input, never as an argument.
-  printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: bootstrap-token-%s\n  namespace: kube-system\ntype: bootstrap.kubernetes.io/token\nstringData:\n  token-id: "%s"\n  token-secret: "%s"\n%s\n  usage-bootstrap-authentication: "true"\n  usage-bootstrap-signing: "true"\n  auth-extra-groups: system:bootstrappers:kubeadm:default-node-token\n' \
-    "$id" "$id" "${token#*.}" "$expiration" | kubectl --kubeconfig "$ADMIN_CONF" apply -f - >/dev/null
+  log "already initialised"
   exit 0
 fi
 
-log "running kubeadm init (log: /var/log/infra-kubeadm-init.log)"
-install -d -m 0700 "$(dirname "$LOG")"
-if ! kubeadm init --config "$ROOT/etc/kubernetes/infra/kubeadm-init.yaml" --skip-token-print >"$LOG" 2>&1; then
-  grep -E 'error|ERROR|\[preflight\]' "$LOG" | tail -n 20 >&2 || true
-  fail "kubeadm init failed; see /var/log/infra-kubeadm-init.log on this node"
+if [ "$MODE" = update ]; then
+  # This step ran before, yet the machine holds no cluster: it was replaced or wiped. A fresh
+  # kubeadm init here would start an empty cluster under the running cluster's name and endpoint.
+  fail "this machine holds no cluster although the first control plane was initialised before (was the machine replaced, e.g. by a change of its location, server type or image?): refusing to start a new, empty cluster; restore the machine or its etcd snapshot"
 fi
-chmod 0600 "$LOG"
+
+open_log "$LOG"
+if marked init-started; then reset_node; fi
+write_bundle <<<"$bundle"
+mark init-started
+log "running kubeadm init (log: $LOG)"
+if ! kubeadm init --config "$ROOT$INIT_CONFIG" --skip-token-print >>"$ROOT$LOG" 2>&1; then
+  grep -E 'error|ERROR|\[preflight\]' "$ROOT$LOG" | tail -n 20 >&2 || true
+  fail "kubeadm init failed; see $LOG on this node (the next run resets the node and tries again)"
+fi
+mark initialised
 log "initialised"

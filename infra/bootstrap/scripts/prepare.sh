@@ -2,10 +2,12 @@
 # prepare: everything a node needs before kubeadm, on every node at once. Idempotent: a second
 # run finds everything in place and changes nothing.
 # Parameters: K8S_VERSION (1.35.9), CONTAINERD_VERSION (2.1.5), NODE_IP, ROLE (control-plane|worker),
-# MESH (1: join the WireGuard mesh; its configuration, with the private key, comes on standard input).
+# MESH (1: join the WireGuard mesh; its configuration, with the private key, comes on standard input),
+# DOCKER_REPO and K8S_REPO (the package repositories' URL prefixes; the tests serve their own).
 set -euo pipefail
 export STEP="prepare"
 : "${K8S_VERSION:?}" "${CONTAINERD_VERSION:?}" "${NODE_IP:?}" "${ROLE:?}"
+: "${DOCKER_REPO:=https://download.docker.com/linux}" "${K8S_REPO:=https://pkgs.k8s.io/core:/stable:}"
 K8S_MINOR="${K8S_VERSION%.*}"
 if [ "$NODE_IP" = auto ]; then
   # An auto scaling group instance learns its address from the instance metadata service (IMDSv2).
@@ -20,13 +22,28 @@ if [ "${IN_CLOUD_INIT:-0}" != 1 ] && command -v cloud-init >/dev/null 2>&1; then
 fi
 family=$(os_family)
 
+# What the rest needs on a minimal image (the kubeadm install guide installs the same first).
+if [ "$family" = apt ]; then
+  missing=()
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v gpg >/dev/null 2>&1 || missing+=(gpg)
+  [ -s "$ROOT/etc/ssl/certs/ca-certificates.crt" ] || missing+=(ca-certificates)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing ${missing[*]}"
+    apt_update
+    apt_install "${missing[@]}"
+  fi
+elif ! command -v curl >/dev/null 2>&1; then
+  dnf install -y -q curl
+fi
+
 # The WireGuard mesh first: NODE_IP is the node's mesh address. The key stays in root-only files
 # and is never printed; peers other stacks add (burst) live in /etc/wireguard/peers.d.
 if [ "${MESH:-0}" = 1 ]; then
   write_bundle
   if ! command -v wg >/dev/null 2>&1; then
     log "installing wireguard-tools"
-    if [ "$family" = apt ]; then apt-get update -q && apt-get install -y -q wireguard-tools; else dnf install -y -q wireguard-tools; fi
+    if [ "$family" = apt ]; then apt_update && apt_install wireguard-tools; else dnf install -y -q wireguard-tools; fi
   fi
   install -d -m 0700 "$ROOT/etc/wireguard/peers.d"
   if assemble_wireguard || ! systemctl is-active --quiet wg-quick@wg0; then
@@ -62,7 +79,7 @@ fi
 # On a node that is already part of a cluster, changing the Kubernetes packages would break the
 # version skew rules: upgrades are kubeadm upgrade's job, so the installed version stays.
 joined=false
-[ -f "$ROOT/etc/kubernetes/kubelet.conf" ] && joined=true
+in_cluster && joined=true
 
 installed_version() {
   if [ "$family" = apt ]; then
@@ -75,17 +92,13 @@ installed_version() {
 if [ "$family" = apt ]; then
   # shellcheck source=/dev/null
   . "$ROOT/etc/os-release"
-  install -d -m 0755 "$ROOT/etc/apt/keyrings"
   repos_changed=false
-  if [ ! -s "$ROOT/etc/apt/keyrings/docker.asc" ]; then
-    curl -fsSL "https://download.docker.com/linux/$ID/gpg" -o "$ROOT/etc/apt/keyrings/docker.asc"
-  fi
-  if echo "deb [signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/$ID $VERSION_CODENAME stable" |
+  # Keys are fetched whole or not at all (fetch): an interrupted download is fetched again.
+  [ -s "$ROOT/etc/apt/keyrings/docker.asc" ] || fetch "$DOCKER_REPO/$ID/gpg" /etc/apt/keyrings/docker.asc
+  if echo "deb [signed-by=/etc/apt/keyrings/docker.asc] $DOCKER_REPO/$ID $VERSION_CODENAME stable" |
     write_file /etc/apt/sources.list.d/docker.list 0644; then repos_changed=true; fi
-  if [ ! -s "$ROOT/etc/apt/keyrings/kubernetes-$K8S_MINOR.gpg" ]; then
-    curl -fsSL "https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/Release.key" | gpg --dearmor -o "$ROOT/etc/apt/keyrings/kubernetes-$K8S_MINOR.gpg"
-  fi
-  if echo "deb [signed-by=/etc/apt/keyrings/kubernetes-$K8S_MINOR.gpg] https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/ /" |
+  [ -s "$ROOT/etc/apt/keyrings/kubernetes-$K8S_MINOR.gpg" ] || fetch_keyring "$K8S_REPO/v$K8S_MINOR/deb/Release.key" "/etc/apt/keyrings/kubernetes-$K8S_MINOR.gpg"
+  if echo "deb [signed-by=/etc/apt/keyrings/kubernetes-$K8S_MINOR.gpg] $K8S_REPO/v$K8S_MINOR/deb/ /" |
     write_file /etc/apt/sources.list.d/kubernetes.list 0644; then repos_changed=true; fi
   wanted_containerd=false
   [[ "$(installed_version containerd.io)" == "$CONTAINERD_VERSION"-* ]] || wanted_containerd=true
@@ -95,15 +108,15 @@ if [ "$family" = apt ]; then
     log "warning: this node runs kubelet $(installed_version kubelet), not $K8S_VERSION; upgrade it with kubeadm upgrade"
     wanted_k8s=false
   fi
-  if $repos_changed || $wanted_containerd || $wanted_k8s; then apt-get update -q; fi
+  if $repos_changed || $wanted_containerd || $wanted_k8s; then apt_update; fi
   if $wanted_containerd; then
     log "installing containerd $CONTAINERD_VERSION"
-    apt-get install -y -q --allow-change-held-packages "containerd.io=$CONTAINERD_VERSION-*"
+    apt_install --allow-change-held-packages "containerd.io=$CONTAINERD_VERSION-*"
     apt-mark hold containerd.io >/dev/null
   fi
   if $wanted_k8s; then
     log "installing kubeadm, kubelet and kubectl $K8S_VERSION"
-    apt-get install -y -q --allow-change-held-packages --allow-downgrades \
+    apt_install --allow-change-held-packages --allow-downgrades \
       "kubelet=$K8S_VERSION-1.1" "kubeadm=$K8S_VERSION-1.1" "kubectl=$K8S_VERSION-1.1"
     apt-mark hold kubelet kubeadm kubectl >/dev/null
   fi
@@ -115,9 +128,9 @@ else
     sed -i 's/^SELINUX=enforcing$/SELINUX=permissive/' "$ROOT/etc/selinux/config"
   fi
   # shellcheck disable=SC2016 # $releasever and $basearch are dnf's variables, written literally.
-  printf '[docker-ce-stable]\nname=Docker CE\nbaseurl=https://download.docker.com/linux/rhel/$releasever/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=https://download.docker.com/linux/rhel/gpg\nexclude=containerd.io\n' |
+  printf '[docker-ce-stable]\nname=Docker CE\nbaseurl=%s/rhel/$releasever/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=%s/rhel/gpg\nexclude=containerd.io\n' "$DOCKER_REPO" "$DOCKER_REPO" |
     write_file /etc/yum.repos.d/docker-ce.repo 0644 || true
-  printf '[kubernetes]\nname=Kubernetes\nbaseurl=https://pkgs.k8s.io/core:/stable:/v%s/rpm/\nenabled=1\ngpgcheck=1\ngpgkey=https://pkgs.k8s.io/core:/stable:/v%s/rpm/repodata/repomd.xml.key\nexclude=kubelet kubeadm kubectl cri-tools kubernetes-cni\n' "$K8S_MINOR" "$K8S_MINOR" |
+  printf '[kubernetes]\nname=Kubernetes\nbaseurl=%s/v%s/rpm/\nenabled=1\ngpgcheck=1\ngpgkey=%s/v%s/rpm/repodata/repomd.xml.key\nexclude=kubelet kubeadm kubectl cri-tools kubernetes-cni\n' "$K8S_REPO" "$K8S_MINOR" "$K8S_REPO" "$K8S_MINOR" |
     write_file /etc/yum.repos.d/kubernetes.repo 0644 || true
   if [ "$(installed_version containerd.io)" != "$CONTAINERD_VERSION" ]; then
     log "installing containerd $CONTAINERD_VERSION"
@@ -130,6 +143,21 @@ else
     dnf install -y -q --disableexcludes=kubernetes "kubelet-$K8S_VERSION" "kubeadm-$K8S_VERSION" "kubectl-$K8S_VERSION"
   fi
   kubelet_defaults=/etc/sysconfig/kubelet
+  # firewalld (on by default on Rocky/Alma) blocks the API, etcd, the kubelet and Calico's VXLAN,
+  # and opening ports does not fix the pod traffic Calico forwards (Calico's system requirements:
+  # disable it). The cloud firewalls and the encrypted mesh guard the nodes instead.
+  if systemctl is-active --quiet firewalld; then
+    log "warning: stopping and disabling firewalld, which Calico requires off (pod traffic would be dropped)"
+    systemctl disable --now firewalld
+  fi
+fi
+
+# NetworkManager must leave Calico's and the mesh's interfaces alone (Calico's system requirements).
+if [ -d "$ROOT/etc/NetworkManager" ]; then
+  if printf '[keyfile]\nunmanaged-devices=interface-name:cali*;interface-name:tunl*;interface-name:vxlan.calico;interface-name:vxlan-v6.calico;interface-name:wireguard.cali;interface-name:wg-v6.cali;interface-name:wg0\n' |
+    write_file /etc/NetworkManager/conf.d/calico.conf 0644; then
+    if systemctl is-active --quiet NetworkManager; then systemctl reload NetworkManager; fi
+  fi
 fi
 
 # containerd with the systemd cgroup driver (a minimal config; everything else stays default).
@@ -138,6 +166,9 @@ if printf "version = 3\n\n[plugins.'io.containerd.cri.v1.runtime'.containerd.run
   systemctl restart containerd
 fi
 systemctl is-enabled --quiet containerd || systemctl enable --now containerd
+# crictl (for debugging on the node) talks to containerd, not to the deprecated default endpoints.
+printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 2\ndebug: false\n' |
+  write_file /etc/crictl.yaml 0644 || true
 
 # The kubelet speaks on the node's private address.
 if echo "KUBELET_EXTRA_ARGS=--node-ip=$NODE_IP" | write_file "$kubelet_defaults" 0644; then
