@@ -47,7 +47,7 @@ export async function burstStack(input: StackConfig): Promise<StackOutputs<Burst
     const base = await readBase(cfg);
     // Auto scaling groups join at boot, whenever that is: they keep the base's token (see the README on token lifetimes).
     const join: JoinMaterial = { endpoint: pulumi.output(base.join.endpoint), token: pulumi.secret(base.join.token), caCertHash: pulumi.secret(base.join.caCertHash) };
-    const versions = { version: base.join.kubernetesVersion, containerdVersion: base.join.containerdVersion };
+    const versions = { version: base.join.kubernetesVersion, containerdVersion: base.join.containerdVersion, apiHosts: base.mesh?.apiHosts ?? undefined };
     const args = nodeLayerArgs(cfg, base.mesh ? { cidr: base.mesh.cidr, port: base.mesh.port, poolOffset: BURST_POOL_OFFSET, extraPeers: [...base.mesh.peers] } : undefined);
     const layer = createNodes(args);
     new BurstWorkers(`${cfg.clusterName}-workers`, {

@@ -4,13 +4,15 @@
  * cluster's join material), the platform add-ons and the apps.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { type EtcdBackupSettings, KubeadmCluster } from "../infra/bootstrap";
+import * as ipaddr from "ipaddr.js";
+import { type ApiHosts, type EtcdBackupSettings, KubeadmCluster } from "../infra/bootstrap";
 import { asgJoinScript } from "../infra/bootstrap/steps";
 import type { StackConfig } from "../infra/config";
 import { AwsPool, createAutoscalingPools, createNodes, meshPeers, type NodeLayer } from "../infra/nodes";
 import { sshTarget } from "../infra/nodes/access";
 import type { AwsAutoscalingPool } from "../infra/nodes/aws-autoscaling";
 import { createApiEndpoint } from "../infra/nodes/endpoint";
+import { POD_MTU_OVER_MESH } from "../infra/nodes/mesh";
 import { createAwsIngressLoadBalancer } from "../infra/platform/aws-ingress";
 import { createApps } from "./apps";
 import { nodeLayerArgs } from "./nodes";
@@ -29,6 +31,16 @@ function etcdBackupSettings(cfg: StackConfig): EtcdBackupSettings | undefined {
     };
 }
 
+/**
+ * With the mesh, the API is reached at the control planes' mesh addresses: a DNS name as
+ * `kubernetes.apiEndpoint` is made to resolve to them on every node (no site's DNS can).
+ */
+function meshApiHosts(cfg: StackConfig, layer: NodeLayer): ApiHosts | undefined {
+    const name = cfg.kubernetes?.apiEndpoint;
+    if (!cfg.mesh.enabled || !name || ipaddr.isValid(name)) return undefined;
+    return { name, addresses: layer.nodes.filter((n) => n.role === "control-plane").map((n) => n.mesh!.address) };
+}
+
 /** On AWS the program's own network load balancer feeds the ingress controller's node ports (there is no AWS cloud controller). */
 function awsIngress(cfg: StackConfig, layer: NodeLayer, autoscaling: AwsAutoscalingPool[]) {
     const c = cfg.choices;
@@ -42,6 +54,7 @@ export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<Clust
     const cloudProviderExternal = cfg.choices.cloudIntegration === "hetzner";
     const layer = createNodes(nodeLayerArgs(cfg, cfg.mesh.enabled ? { cidr: cfg.mesh.cidr, port: cfg.mesh.port, poolOffset: 0, extraPeers: [] } : undefined));
     const endpoint = createApiEndpoint({ clusterName: cfg.clusterName, configured: k.apiEndpoint, layer });
+    const apiHosts = meshApiHosts(cfg, layer);
     const cluster = new KubeadmCluster(cfg.clusterName, {
         clusterName: cfg.clusterName,
         nodes: layer.nodes,
@@ -49,6 +62,8 @@ export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<Clust
         kubernetes: k,
         kubelet: { cloudProviderExternal, serverTlsBootstrap: !cfg.choices.kubeletInsecureTls },
         etcdBackups: etcdBackupSettings(cfg),
+        podMtu: cfg.mesh.enabled ? POD_MTU_OVER_MESH : undefined,
+        apiHosts,
     });
     const autoscaling = createAutoscalingPools(cfg, layer.aws, (pool) => asgJoinScript(cluster.join, k, pool, cloudProviderExternal));
     const ingressLoadBalancer = awsIngress(cfg, layer, autoscaling);
@@ -76,6 +91,6 @@ export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<Clust
         },
         joinTokenExpires: k.joinTokenTtlHours === 0 ? "never" : pulumi.output(`${k.joinTokenTtlHours}h after it was issued`),
         access: { controlPlane: sshTarget(layer.nodes[0]), nodes: layer.nodes.map(sshTarget), bastion: cfg.ssh.bastion ?? null },
-        mesh: cfg.mesh.enabled ? { cidr: cfg.mesh.cidr, port: cfg.mesh.port, peers: meshPeers(layer.nodes) } : null,
+        mesh: cfg.mesh.enabled ? { cidr: cfg.mesh.cidr, port: cfg.mesh.port, peers: meshPeers(layer.nodes), apiHosts: apiHosts ?? null } : null,
     };
 }

@@ -40,6 +40,8 @@ export interface PublishedMesh {
     readonly cidr: string;
     readonly port: number;
     readonly peers: readonly MeshPeer[];
+    /** The API endpoint's name and the control planes' mesh addresses, for nodes to resolve it (absent before this version). */
+    readonly apiHosts?: { readonly name: string; readonly addresses: readonly string[] } | null;
 }
 
 export interface ClusterStackOutputs {
@@ -120,7 +122,12 @@ export function checkBase(req: BurstRequest, raw: Readonly<Record<keyof BaseOutp
             path: "infra:clusterName",
             message: `must start with the base cluster's name and a dash (e.g. ${base.clusterName}-burst): the base approves kubelet certificates by node name`,
         });
-    if (base.mesh && req.autoscaling)
+    if (!base.mesh)
+        problems.push({
+            path: "infra:burst.baseStack",
+            message: `${name} has no mesh (infra:mesh.enabled on the base): burst workers sit on a network of their own and reach the base's API only over the mesh; enable it on the base first`,
+        });
+    else if (req.autoscaling)
         problems.push({ path: "infra:pools", message: "auto scaling groups cannot join the base's mesh (their peers are not known in advance): use fixed instances (count)" });
     return problems.length ? { problems } : { base };
 }

@@ -10,7 +10,7 @@ import { type NodeAccess, type SshTarget, targetConnection } from "../nodes/acce
 import { type MeshPeer, renderPeers } from "../nodes/mesh";
 import type { ClusterNode } from "../nodes/types";
 import { composeScript, SCRIPTS } from "./remote";
-import { bootstrapToken, drainGuard, ensureJoinToken, joinNode, type PrepareSettings, prepareNode, rootScript } from "./steps";
+import { bootstrapToken, drainGuard, ensureJoinToken, joinNode, meshLeave, meshSync, type PrepareSettings, prepareNode, rootScript } from "./steps";
 import type { JoinMaterial } from "./types";
 
 /** Lifetime of the burst workers' bootstrap token; a new one is issued every half of it. */
@@ -36,17 +36,20 @@ export interface BurstWorkersArgs {
 }
 
 /** `<base node>-peers-<burst cluster>`: the workers' `[Peer]` sections on one base node. */
-function peersOnBaseNode(t: SshTarget, a: BurstWorkersArgs, peers: pulumi.Output<string>, parent: pulumi.Resource): command.remote.Command {
+function peersOnBaseNode(t: SshTarget, a: BurstWorkersArgs, peers: pulumi.Output<string>, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
     const connection = targetConnection(a.access, t);
     const add = rootScript(connection, composeScript(SCRIPTS.meshPeers, { PEERS_NAME: a.clusterName }));
     const remove = rootScript(connection, composeScript(SCRIPTS.meshPeers, { PEERS_NAME: a.clusterName, REMOVE: "1" }));
-    return new command.remote.Command(`${t.name}-peers-${a.clusterName}`, { connection, create: add, update: add, delete: remove, stdin: peers }, { parent });
+    return new command.remote.Command(`${t.name}-peers-${a.clusterName}`, { connection, create: add, update: add, delete: remove, stdin: peers }, { parent, dependsOn });
 }
 
 export function createBurstWorkers(a: BurstWorkersArgs, parent: pulumi.Resource): { joins: command.remote.Command[] } {
-    const peers = a.peers?.apply((p) => renderPeers(p, false));
-    const onBase = peers ? a.meshNodes.map((t) => peersOnBaseNode(t, a, peers, parent)) : [];
+    // Keepalives: base nodes behind NAT (on-prem) keep their mappings open towards the workers.
+    const peers = a.peers?.apply((p) => renderPeers(p, true));
     const controlPlane = targetConnection(a.access, a.controlPlane);
+    // Workers that leave are drained before any base node drops them as peers.
+    const leave = peers ? [meshLeave(`${a.controlPlane.name}-${a.clusterName}`, controlPlane, a.clusterName, a.nodes.map((n) => n.name), [], parent)] : [];
+    const onBase = peers ? a.meshNodes.map((t) => peersOnBaseNode(t, a, peers, leave, parent)) : [];
     // The workers' own token, issued on the base's first control plane when they join: a burst
     // stack does not depend on how recently the base issued its token.
     const token = bootstrapToken(a.clusterName, { ttlHours: BURST_TOKEN_TTL_HOURS, rotation: 0 }, parent);
@@ -54,6 +57,7 @@ export function createBurstWorkers(a: BurstWorkersArgs, parent: pulumi.Resource)
     const material: JoinMaterial = { ...a.join, token };
     const joins = a.nodes.map((node) => {
         const prepare = prepareNode(node, a.versions, parent);
+        if (node.mesh) meshSync(node, [prepare, ...leave], parent);
         const join = joinNode(node, material, { cloudProviderExternal: false }, [prepare, joinToken, ...onBase], parent);
         drainGuard(node.name, controlPlane, join, parent);
         return join;

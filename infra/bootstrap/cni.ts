@@ -12,6 +12,8 @@ export const CALICO_CHART_REPO = "https://docs.tigera.io/calico/charts";
 export interface CalicoArgs {
     readonly version: string;
     readonly podCidr: string;
+    /** The pod network's MTU, when the nodes' links need less than Calico detects (the WireGuard mesh). */
+    readonly mtu?: number;
     readonly provider: k8s.Provider;
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -24,11 +26,16 @@ export interface CalicoValues {
             bgp: "Disabled";
             ipPools: { cidr: string; encapsulation: "VXLAN"; natOutgoing: "Enabled"; blockSize: number; nodeSelector: string }[];
             nodeAddressAutodetectionV4: { kubernetes: "NodeInternalIP" };
+            mtu?: number;
         };
     };
 }
 
-export function calicoValues(podCidr: string): CalicoValues {
+/**
+ * `mtu`: Felix sizes VXLAN from the interfaces its regex matches, which leaves wg0 out; over the
+ * mesh it must be set, or full-size pod packets fragment.
+ */
+export function calicoValues(podCidr: string, mtu?: number): CalicoValues {
     return {
         installation: {
             cni: { type: "Calico" },
@@ -36,6 +43,7 @@ export function calicoValues(podCidr: string): CalicoValues {
                 bgp: "Disabled",
                 ipPools: [{ cidr: podCidr, encapsulation: "VXLAN", natOutgoing: "Enabled", blockSize: 26, nodeSelector: "all()" }],
                 nodeAddressAutodetectionV4: { kubernetes: "NodeInternalIP" },
+                ...(mtu ? { mtu } : {}),
             },
         },
     };
@@ -48,7 +56,7 @@ export function installCalico(name: string, args: CalicoArgs, parent: pulumi.Res
             ref: { chart: "tigera-operator", version: `v${args.version}`, repo: CALICO_CHART_REPO },
             namespace: "tigera-operator",
             podSecurity: "privileged",
-            values: calicoValues(args.podCidr),
+            values: calicoValues(args.podCidr, args.mtu),
             provider: args.provider,
             dependsOn: args.dependsOn,
         },

@@ -15,12 +15,12 @@ import { renderInitConfig } from "./kubeadm-config";
 import { renderKubeconfig } from "./kubeconfig";
 import { createPki, type ClusterPki, sharedPkiFiles } from "./pki";
 import { type BundleFile, composeScript, renderBundle, SCRIPTS } from "./remote";
-import { bootstrapToken, drainGuard, ensureJoinToken, etcdBackup, type EtcdBackupSettings, joinNode, prepareNode, rootScript } from "./steps";
+import { type ApiHosts, bootstrapToken, drainGuard, ensureJoinToken, etcdBackup, type EtcdBackupSettings, joinNode, meshLeave, meshSync, prepareNode, rootScript } from "./steps";
 import type { ClusterHandle, JoinMaterial } from "./types";
 import { thinComponent } from "../component";
 
 export * from "./types";
-export type { EtcdBackupSettings } from "./steps";
+export type { ApiHosts, EtcdBackupSettings } from "./steps";
 
 export interface KubernetesSettings {
     /** `1.<minor>.<patch>` */
@@ -51,6 +51,10 @@ export interface KubeadmClusterArgs {
     readonly nodes: readonly ClusterNode[];
     readonly endpoint: ApiEndpoint;
     readonly kubernetes: KubernetesSettings;
+    /** The pod network's MTU over the WireGuard mesh; absent: Calico detects it. */
+    readonly podMtu?: number;
+    /** The API endpoint's name every node resolves to the control planes' mesh addresses. */
+    readonly apiHosts?: ApiHosts;
 }
 
 export interface KubeadmClusterParts {
@@ -125,6 +129,21 @@ function adminKubeconfig(clusterName: string, server: pulumi.Output<string>, pki
     );
 }
 
+/**
+ * With the mesh: the leave step on the first control plane, then every node's mesh step. Joins
+ * wait for the control planes' mesh steps: a control plane must know a new node's key before the
+ * node reaches out to it.
+ */
+function meshSteps(first: ClusterNode, nodes: readonly ClusterNode[], init: pulumi.Resource, prepares: ReadonlyMap<string, pulumi.Resource>, parent: pulumi.Resource) {
+    const meshNodes = nodes.filter((n) => n.mesh);
+    if (meshNodes.length === 0) return { controlPlanes: [] as pulumi.Resource[] };
+    // Workers only: a control plane also holds an etcd member, whose removal is not automated.
+    const workers = meshNodes.filter((n) => n.role === "worker").map((n) => n.name);
+    const leave = meshLeave(first.name, first.connection, "cluster", workers, [init], parent);
+    const steps = meshNodes.map((n) => [n, meshSync(n, [prepares.get(n.name)!, leave], parent)] as const);
+    return { controlPlanes: steps.filter(([n]) => n.role === "control-plane").map(([, s]) => s) as pulumi.Resource[] };
+}
+
 export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, parent: pulumi.Resource): KubeadmClusterParts {
     const k = args.kubernetes;
     const [first, ...others] = args.nodes;
@@ -135,10 +154,12 @@ export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, par
     const join: JoinMaterial = { endpoint: joinEndpoint, token, caCertHash: pki.caCertHash };
     const sharedPki = sharedPkiFiles(pki);
 
-    const prepares = new Map(args.nodes.map((node) => [node.name, prepareNode(node, k, parent)]));
+    const prepareSettings = { version: k.version, containerdVersion: k.containerdVersion, apiHosts: args.apiHosts };
+    const prepares = new Map(args.nodes.map((node) => [node.name, prepareNode(node, prepareSettings, parent)]));
     const init = initFirstControlPlane(first, { args, sharedPki, token, joinEndpoint, prepared: prepares.get(first.name)! }, parent);
 
     const joinToken = ensureJoinToken(first.name, first.connection, token, k.joinTokenTtlHours, [init], parent);
+    const meshed = meshSteps(first, args.nodes, init, prepares, parent);
 
     // Control planes join one at a time: each adds an etcd member, and etcd takes one new
     // (learner) member at a time. Workers join at once.
@@ -148,7 +169,7 @@ export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, par
     for (const node of others) {
         const cp = node.role === "control-plane";
         const opts = { sharedPki: cp ? sharedPki : undefined, cloudProviderExternal: args.kubelet.cloudProviderExternal };
-        const after = [init, joinToken, prepares.get(node.name)!, ...(cp && lastControlPlane ? [lastControlPlane] : [])];
+        const after = [init, joinToken, prepares.get(node.name)!, ...meshed.controlPlanes, ...(cp && lastControlPlane ? [lastControlPlane] : [])];
         const joined = joinNode(node, join, opts, after, parent);
         joins.set(node.name, joined);
         if (cp) lastControlPlane = joined;
@@ -161,7 +182,7 @@ export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, par
     const endpoint = pulumi.interpolate`https://${args.endpoint.publicHost}:${args.endpoint.port}`;
     const kubeconfig = adminKubeconfig(args.clusterName, endpoint, pki, init);
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent });
-    const calico = installCalico(name, { version: k.calicoVersion, podCidr: k.podCidr, provider, dependsOn: [init] }, parent);
+    const calico = installCalico(name, { version: k.calicoVersion, podCidr: k.podCidr, mtu: args.podMtu, provider, dependsOn: [init] }, parent);
     return { endpoint, kubeconfig, provider, join, ready: [calico], pki, prepares, init, joins, drains };
 }
 

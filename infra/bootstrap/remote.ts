@@ -15,6 +15,8 @@ export const SCRIPTS = {
     token: loadScript(__dirname, "token.sh"),
     drain: loadScript(__dirname, "drain.sh"),
     meshPeers: loadScript(__dirname, "mesh-peers.sh"),
+    meshSync: loadScript(__dirname, "mesh-sync.sh"),
+    meshLeave: loadScript(__dirname, "mesh-leave.sh"),
     asgJoin: loadScript(__dirname, "asg-join.sh"),
     etcdBackup: loadScript(__dirname, "etcd-backup.sh"),
     etcdSnapshot: loadScript(__dirname, "etcd-snapshot.sh"),

@@ -19,20 +19,56 @@ export function rootScript(connection: SshConnection, script: pulumi.Input<strin
 export interface PrepareSettings {
     readonly version: string;
     readonly containerdVersion: string;
+    /**
+     * The API endpoint's name and the control planes' mesh addresses it stands for: every node
+     * resolves the name through /etc/hosts (where the mesh carries the API, no site's DNS does).
+     */
+    readonly apiHosts?: ApiHosts;
+}
+
+export interface ApiHosts {
+    readonly name: string;
+    readonly addresses: readonly string[];
 }
 
 /** `<node>-prepare`: after the node's readiness gate, in parallel with every other node. */
 export function prepareNode(node: ClusterNode, k: PrepareSettings, parent: pulumi.Resource): command.remote.Command {
     const script = node.privateAddress.apply((ip) =>
-        composeScript(SCRIPTS.prepare, { K8S_VERSION: k.version, CONTAINERD_VERSION: k.containerdVersion, NODE_IP: ip, ROLE: node.role, MESH: node.mesh ? "1" : "0" }),
+        composeScript(SCRIPTS.prepare, {
+            K8S_VERSION: k.version,
+            CONTAINERD_VERSION: k.containerdVersion,
+            NODE_IP: ip,
+            ROLE: node.role,
+            MESH: node.mesh ? "1" : "0",
+            ...(k.apiHosts ? { API_NAME: k.apiHosts.name, API_ADDRESSES: k.apiHosts.addresses.join(" ") } : {}),
+        }),
     );
     // The mesh configuration holds the node's WireGuard private key: standard input only.
     const stdin = node.mesh ? pulumi.secret(node.mesh.config.apply((c) => renderBundle([{ path: "/etc/wireguard/wg0.base.conf", mode: "0600", content: c }]))) : undefined;
     return new command.remote.Command(
         `${node.name}-prepare`,
         { connection: node.connection, create: rootScript(node.connection, script), stdin },
-        { parent, dependsOn: [node.ready], customTimeouts: { create: "30m", update: "30m" } },
+        // The mesh configuration is prepare's only at first: later peers come through `<node>-mesh`,
+        // after the nodes that leave were drained.
+        { parent, dependsOn: [node.ready], ignoreChanges: node.mesh ? ["stdin"] : [], customTimeouts: { create: "30m", update: "30m" } },
     );
+}
+
+/** `<node>-mesh`: the node's own mesh configuration (key, address, its stack's peers), kept in step with the stack. */
+export function meshSync(node: ClusterNode, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
+    const mesh = node.mesh!;
+    const script = rootScript(node.connection, composeScript(SCRIPTS.meshSync, { MESH_ADDRESS: mesh.address }));
+    const stdin = pulumi.secret(mesh.config.apply((c) => renderBundle([{ path: "/etc/wireguard/wg0.base.conf", mode: "0600", content: c }])));
+    return new command.remote.Command(`${node.name}-mesh`, { connection: node.connection, create: script, update: script, stdin }, { parent, dependsOn });
+}
+
+/**
+ * `<name>-mesh-leave`, on a control plane: drains the nodes that left `members` since its last run,
+ * before any peer list drops them (every mesh step waits for it).
+ */
+export function meshLeave(name: string, controlPlane: SshConnection, list: string, members: readonly string[], dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
+    const script = rootScript(controlPlane, composeScript(SCRIPTS.meshLeave, { LIST: list, MEMBERS: members.join(" ") }));
+    return new command.remote.Command(`${name}-mesh-leave`, { connection: controlPlane, create: script, update: script }, { parent, dependsOn, customTimeouts: { create: "20m", update: "20m" } });
 }
 
 export interface JoinOptions {

@@ -10,7 +10,7 @@ import type { NodeAccess } from "./access";
 import { AwsNetwork, AwsPool } from "./aws";
 import { AwsAutoscalingPool } from "./aws-autoscaling";
 import { HetznerNetwork, HetznerPool } from "./hetzner";
-import { meshAddress, type MeshPeer, renderWireguardConfig, wireguardPublicKey } from "./mesh";
+import { meshAddress, type MeshPeer, type MeshSite, peersSeenFrom, renderWireguardConfig, type SitedPeer, unreachablePairs, wireguardPublicKey } from "./mesh";
 import { type OnpremPool, onpremPool } from "./onprem";
 import type { ClusterNode } from "./types";
 
@@ -66,37 +66,56 @@ function meshPeer(name: string, address: string, publicKey: pulumi.Output<string
     return pulumi.all([publicKey, endpoint]).apply(([key, ep]) => ({ name, address, publicKey: key, ...(ep ? { endpoint: ep } : {}) }));
 }
 
-/** Each pool's nodes with their mesh place; `poolIndex` is the pool's place in the stack file. */
+/** The mesh site of a node: its provider's private network, or the on-prem LAN. */
+export function meshSite(provider: ClusterNode["provider"]): MeshSite {
+    return provider === "vmware" || provider === "static" ? "onprem" : provider;
+}
+
+/**
+ * Each pool's nodes with their mesh place (`poolIndex`: the pool's place in the stack file). Every
+ * node sees its same-site peers at their site address and the others at their public one; nodes
+ * behind NAT (on-prem) have no public endpoint: they reach out to the others, with keepalives.
+ */
 function withMesh(pools: readonly { poolIndex: number; pool: MachinePool }[], mesh: MeshOptions): ClusterNode[] {
     const members = pools.flatMap(({ poolIndex, pool }) =>
         pool.nodes.map((node, n) => {
             const key = new random.RandomBytes(`${node.name}-wireguard-key`, { length: 32 }, { parent: pool, additionalSecretOutputs: ["base64", "hex"] });
-            const onprem = node.provider === "vmware" || node.provider === "static";
+            const site = meshSite(node.provider);
             return {
                 node,
+                site,
                 address: meshAddress(mesh.cidr, mesh.poolOffset + poolIndex, n),
                 privateKey: pulumi.secret(key.base64),
                 publicKey: key.base64.apply(wireguardPublicKey),
-                // On-prem nodes sit behind NAT: peers cannot reach them, they reach out (with keepalives).
-                endpoint: onprem ? undefined : pulumi.interpolate`${node.publicAddress}:${mesh.port}`,
-                behindNat: onprem,
+                siteEndpoint: pulumi.interpolate`${node.privateAddress}:${mesh.port}`,
+                publicEndpoint: site === "onprem" ? undefined : pulumi.interpolate`${node.publicAddress}:${mesh.port}`,
             };
         }),
     );
-    const peers = pulumi.all([
-        pulumi.all(members.map((m) => meshPeer(m.node.name, m.address, m.publicKey, m.endpoint))),
-        mesh.extraPeers,
-    ]);
+    const unreachable = unreachablePairs(members.map((m) => ({ ...m, name: m.node.name, publicKey: "", siteEndpoint: "", publicEndpoint: m.publicEndpoint ? "x" : undefined })));
+    if (unreachable.length) throw new Error(`mesh peers that can never handshake (both behind NAT at different sites): ${unreachable.map((p) => p.join(" and ")).join(", ")}`);
+    const sited = pulumi.all(
+        members.map((m) =>
+            pulumi.all([m.publicKey, m.siteEndpoint, m.publicEndpoint]).apply(([publicKey, siteEndpoint, publicEndpoint]): SitedPeer => ({
+                name: m.node.name,
+                address: m.address,
+                publicKey,
+                site: m.site,
+                siteEndpoint,
+                ...(publicEndpoint ? { publicEndpoint } : {}),
+            })),
+        ),
+    );
     return members.map((m) => ({
         ...m.node,
         privateAddress: pulumi.output(m.address),
         mesh: {
             address: m.address,
             publicKey: m.publicKey,
-            endpoint: m.endpoint,
+            endpoint: m.publicEndpoint,
             config: pulumi.secret(
-                pulumi.all([m.privateKey, peers]).apply(([privateKey, [own, extra]]) =>
-                    renderWireguardConfig({ address: m.address, privateKey, port: mesh.port, behindNat: m.behindNat }, [...own.filter((x) => x.name !== m.node.name), ...extra]),
+                pulumi.all([m.privateKey, sited, mesh.extraPeers]).apply(([privateKey, all, extra]) =>
+                    renderWireguardConfig({ address: m.address, privateKey, port: mesh.port, behindNat: m.site === "onprem" }, [...peersSeenFrom({ name: m.node.name, site: m.site }, all), ...extra]),
                 ),
             ),
         },

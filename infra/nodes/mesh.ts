@@ -4,12 +4,60 @@
  * secret) and an address in the mesh network; its peers are every other node. The kubelet's
  * node IP is the mesh address, so Calico and the control plane talk over the encrypted mesh.
  *
- * Addresses are stable: pool p, node n -> <mesh /16>.p.(n+1); burst stacks use pools from 128.
+ * Addresses: pool p, node n -> <mesh /16>.p.(n+1); burst stacks use pools from 128. Peers at one
+ * site reach each other at their site addresses, other sites at public addresses; nodes behind
+ * NAT (on-prem) have none and keep their mappings open towards the peers they reach.
  */
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import * as ipaddr from "ipaddr.js";
 
 export const BURST_POOL_OFFSET = 128;
+/** wg0's MTU, set rather than guessed: 1500-byte links less WireGuard's 80 bytes (IPv6 outer headers). */
+export const MESH_MTU = 1420;
+/** The pod network's MTU over the mesh: wg0's less VXLAN's 50 bytes, so full-size pod packets never fragment. */
+export const POD_MTU_OVER_MESH = MESH_MTU - 50;
+
+/**
+ * Where a node can be reached by WireGuard: on-prem machines share a LAN (behind NAT: no public
+ * endpoint; they reach out, with keepalives), each cloud's machines share its private network.
+ */
+export type MeshSite = "onprem" | "hetzner" | "aws";
+
+/** A peer as its site sees it (the private address) and as the rest of the world does (absent behind NAT). */
+export interface SitedPeer {
+    readonly name: string;
+    readonly address: string;
+    readonly publicKey: string;
+    readonly site: MeshSite;
+    /** `host:port` on the site's private network. */
+    readonly siteEndpoint: string;
+    /** `host:port` reachable from other sites; absent behind NAT. */
+    readonly publicEndpoint?: string;
+}
+
+/** The peers of `self`: same-site peers at their site address, the others at their public one, if any. */
+export function peersSeenFrom(self: { readonly name: string; readonly site: MeshSite }, members: readonly SitedPeer[]): MeshPeer[] {
+    return members
+        .filter((m) => m.name !== self.name)
+        .map((m) => {
+            const endpoint = m.site === self.site ? m.siteEndpoint : m.publicEndpoint;
+            return { name: m.name, address: m.address, publicKey: m.publicKey, ...(endpoint ? { endpoint } : {}) };
+        });
+}
+
+/**
+ * Pairs of members that can never handshake: neither has an endpoint the other can reach (two
+ * sites behind NAT). A WireGuard pair needs at least one side to know where the other is.
+ */
+export function unreachablePairs(members: readonly SitedPeer[]): [string, string][] {
+    const out: [string, string][] = [];
+    for (let i = 0; i < members.length; i++)
+        for (let j = i + 1; j < members.length; j++) {
+            const [a, b] = [members[i], members[j]];
+            if (a.site !== b.site && !a.publicEndpoint && !b.publicEndpoint) out.push([a.name, b.name]);
+        }
+    return out;
+}
 export const MAX_MESH_NODES_PER_POOL = 250;
 
 export function meshAddress(cidr: string, poolIndex: number, nodeIndex: number): string {
@@ -42,6 +90,8 @@ export interface MeshInterface {
     readonly address: string;
     readonly privateKey: string;
     readonly port: number;
+    /** Defaults to MESH_MTU. */
+    readonly mtu?: number;
     /** Behind NAT: keep the mappings open towards reachable peers. */
     readonly behindNat: boolean;
 }
@@ -71,6 +121,7 @@ export function renderWireguardConfig(self: MeshInterface, peers: readonly MeshP
         `Address = ${self.address}/16`,
         `ListenPort = ${self.port}`,
         `PrivateKey = ${self.privateKey}`,
+        `MTU = ${self.mtu ?? MESH_MTU}`,
         "",
         renderPeers(peers, self.behindNat),
     ].join("\n");

@@ -94,7 +94,8 @@ describe("kubeadm bootstrap graph (3 control planes + 3 workers on Hetzner)", as
         for (const n of nodes.slice(3)) {
             const drain = plan.plainInputs.get(get(`${n}-drain`).urn)!;
             assert.match(String(drain.delete), new RegExp(`^NODE_NAME='${n}'$`, "m"));
-            assert.match(String(drain.delete), /kubectl drain "\$NODE_NAME" --ignore-daemonsets/);
+            assert.match(String(drain.delete), /^drain_node "\$NODE_NAME"$/m);
+            assert.match(String(drain.delete), /kubectl drain "\$node" --ignore-daemonsets/);
             assert.equal((drain.connection as { host: string }).host, (plan.plainInputs.get(get("acme-dev-cp-1-init").urn)!.connection as { host: string }).host);
             assert.ok(get(`${n}-drain`).dependsOn.includes(get(`${n}-join`).urn));
         }

@@ -244,7 +244,38 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
             c["infra:pools"][0].count = 3;
         }),
         expected: [
-            "infra:kubernetes.apiEndpoint: is required with the mesh and several control planes: a name that resolves to the control planes' mesh addresses (a load balancer on one site's network is out of the other sites' reach)",
+            "infra:kubernetes.apiEndpoint: is required with the mesh and several control planes: a DNS name, which every node resolves to the control planes' mesh addresses (a load balancer on one site's network is out of the other sites' reach)",
+        ],
+    },
+    {
+        name: "a mesh range inside the service range, on the Hetzner network, or holding an on-prem node's address",
+        config: withConfig((c) => {
+            c["infra:mesh"] = { enabled: true, cidr: "10.96.0.0/16" };
+            c["infra:pools"].push({ name: "op", provider: "static", role: "worker", nodes: [{ name: "op-1", address: "10.96.3.4", user: "ubuntu" }] });
+        }),
+        expected: [
+            "infra:mesh.cidr: 10.96.0.0/16 overlaps 10.96.0.0/12 (infra:kubernetes.serviceCidr); pick a range of its own",
+            "infra:mesh.cidr: 10.96.0.0/16 contains node address 10.96.3.4 (infra:pools[2].nodes[0]); pick a range outside the nodes' networks",
+            "infra:kubernetes.serviceCidr: 10.96.0.0/12 contains node address 10.96.3.4 (infra:pools[2].nodes[0]); pick a range outside the nodes' network",
+        ],
+    },
+    {
+        name: "the mesh on the Hetzner network's range, on Calico's VXLAN port",
+        config: withConfig((c) => (c["infra:mesh"] = { enabled: true, cidr: "10.0.0.0/16", port: 4789 })),
+        expected: [
+            "infra:mesh.cidr: 10.0.0.0/16 overlaps 10.0.0.0/16 (infra:hetzner.networkCidr); pick a range of its own",
+            "infra:mesh.port: 4789 is Calico's VXLAN port (pod traffic between nodes); pick another UDP port, e.g. the default 51820",
+        ],
+    },
+    {
+        name: "an API endpoint address on one site's network with the mesh across sites",
+        config: withConfig((c) => {
+            c["infra:mesh"] = { enabled: true };
+            c["infra:kubernetes"].apiEndpoint = "192.168.18.250";
+            c["infra:pools"][0] = { name: "cp", provider: "static", role: "control-plane", nodes: [1, 2, 3].map((i) => ({ name: `cp-${i}`, address: `192.168.18.20${i}`, user: "ubuntu" })) };
+        }),
+        expected: [
+            "infra:kubernetes.apiEndpoint: 192.168.18.250 is an address on one site's network, out of the other sites' reach: use a DNS name, which every node resolves to the control planes' mesh addresses",
         ],
     },
     {

@@ -68,7 +68,9 @@ describe("checkBase", () => {
             assert.deepEqual(problemsOf(checkBase({ ...request, ...req }, { ...base, ...raw } as Record<keyof BaseOutputs, unknown>)), expected);
         });
 
-    it("auto scaling groups are fine onto a base without a mesh", () => {
-        assert.ok("base" in checkBase({ ...request, autoscaling: true }, { ...base, mesh: null }));
+    it("a base without a mesh: its private addresses are out of the burst workers' reach", () => {
+        assert.deepEqual(problemsOf(checkBase(request, { ...base, mesh: null })), [
+            "infra:burst.baseStack: acme/infra/prod has no mesh (infra:mesh.enabled on the base): burst workers sit on a network of their own and reach the base's API only over the mesh; enable it on the base first",
+        ]);
     });
 });

@@ -132,3 +132,28 @@ assemble_wireguard() {
   for f in "$ROOT"/etc/wireguard/peers.d/*.conf; do [ -f "$f" ] && peers+=("$f"); done
   cat "$ROOT/etc/wireguard/wg0.base.conf" "${peers[@]}" | write_file /etc/wireguard/wg0.conf 0600
 }
+
+# drain_node NAME: evicts a node's pods (respecting disruption budgets) and deletes its Node
+# object; on a NotReady node, whose pods can never confirm their end, without waiting for them.
+drain_node() {
+  local node="$1" ready pods
+  export KUBECONFIG="$ROOT/etc/kubernetes/admin.conf"
+  if ! kubectl get node "$node" >/dev/null 2>&1; then
+    log "node $node is not in the cluster; nothing to drain"
+    return 0
+  fi
+  : "${DRAIN_TIMEOUT:=300}"
+  ready=$(kubectl get node "$node" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
+  if [ "$ready" = True ]; then
+    log "draining $node"
+    kubectl drain "$node" --ignore-daemonsets --delete-emptydir-data --timeout="${DRAIN_TIMEOUT}s"
+  else
+    log "warning: $node is not Ready (${ready:-Unknown}); its pods cannot confirm their end, so they are not waited for"
+    pods=$(kubectl get pods -A --field-selector "spec.nodeName=$node" -o 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{" "}{end}' 2>/dev/null || true)
+    kubectl drain "$node" --ignore-daemonsets --delete-emptydir-data --force --skip-wait-for-delete-timeout=1 --timeout=120s ||
+      log "warning: the drain of $node did not finish; deleting the node object anyway"
+    log "forced off $node: ${pods:-no pods}"
+  fi
+  kubectl delete node "$node" --wait=true --timeout=120s
+  log "removed $node"
+}

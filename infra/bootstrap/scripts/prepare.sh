@@ -3,7 +3,8 @@
 # run finds everything in place and changes nothing.
 # Parameters: K8S_VERSION (1.35.9), CONTAINERD_VERSION (2.1.5), NODE_IP, ROLE (control-plane|worker),
 # MESH (1: join the WireGuard mesh; its configuration, with the private key, comes on standard input),
-# DOCKER_REPO and K8S_REPO (the package repositories' URL prefixes; the tests serve their own).
+# DOCKER_REPO and K8S_REPO (the package repositories' URL prefixes; the tests serve their own),
+# API_NAME and API_ADDRESSES (the API endpoint's name and the control planes' mesh addresses).
 set -euo pipefail
 export STEP="prepare"
 : "${K8S_VERSION:?}" "${CONTAINERD_VERSION:?}" "${NODE_IP:?}" "${ROLE:?}"
@@ -40,7 +41,9 @@ fi
 # The WireGuard mesh first: NODE_IP is the node's mesh address. The key stays in root-only files
 # and is never printed; peers other stacks add (burst) live in /etc/wireguard/peers.d.
 if [ "${MESH:-0}" = 1 ]; then
-  write_bundle
+  # The first configuration only: afterwards the node's mesh step (mesh-sync) owns it, after the
+  # cluster drained the nodes that leave (mesh-leave).
+  if [ -f "$ROOT/etc/wireguard/wg0.base.conf" ]; then cat >/dev/null; else write_bundle; fi
   if ! command -v wg >/dev/null 2>&1; then
     log "installing wireguard-tools"
     if [ "$family" = apt ]; then apt_update && apt_install wireguard-tools; else dnf install -y -q wireguard-tools; fi
@@ -55,6 +58,14 @@ if [ "${MESH:-0}" = 1 ]; then
       systemctl enable --now wg-quick@wg0
     fi
   fi
+fi
+
+# The API endpoint's name, where the mesh carries the API: the control planes' mesh addresses,
+# one line each (Go's resolver, the kubelet's and kubeadm's, returns them all and dials in turn).
+if [ -n "${API_NAME:-}" ]; then
+  { grep -v ' # infra: API endpoint$' "$ROOT/etc/hosts" 2>/dev/null || true
+    for address in ${API_ADDRESSES:?}; do printf '%s %s # infra: API endpoint\n' "$address" "$API_NAME"; done; } |
+    write_file /etc/hosts 0644 || true
 fi
 
 # Swap off now and at boot (the kubelet refuses to run with swap by default).

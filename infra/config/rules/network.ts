@@ -1,4 +1,5 @@
 /** Rules on the networks: the nodes' private networks, the mesh between sites, and ranges that must not overlap. */
+import * as ipaddr from "ipaddr.js";
 import { cidrContains, cidrContainsAddress, cidrsOverlap } from "../cidr";
 import { controlPlaneCount, nodeNames } from "../names";
 import { HETZNER_LOCATIONS, type Settings } from "../schema";
@@ -30,9 +31,34 @@ export function meshProblems(s: Settings, add: Report): void {
     s.pools.forEach((p, i) => {
         if (nodeNames("", p).length > 250) add(P("pools", i), "has more than 250 nodes: a mesh pool holds at most 250 (split it)");
     });
-    if (s.kubernetes && cidrsOverlap(s.mesh.cidr, s.kubernetes.podCidr)) add(P("mesh", "cidr"), `${s.mesh.cidr} overlaps podCidr ${s.kubernetes.podCidr}`);
-    if (s.mode === "cluster" && controlPlaneCount(s.pools) > 1 && !s.kubernetes?.apiEndpoint)
-        add(P("kubernetes", "apiEndpoint"), "is required with the mesh and several control planes: a name that resolves to the control planes' mesh addresses (a load balancer on one site's network is out of the other sites' reach)");
+    meshRangeProblems(s, add);
+    if (s.mesh.port === VXLAN_PORT)
+        add(P("mesh", "port"), `${VXLAN_PORT} is Calico's VXLAN port (pod traffic between nodes); pick another UDP port, e.g. the default 51820`);
+    const endpoint = s.kubernetes?.apiEndpoint;
+    if (s.mode === "cluster" && controlPlaneCount(s.pools) > 1 && !endpoint)
+        add(P("kubernetes", "apiEndpoint"), "is required with the mesh and several control planes: a DNS name, which every node resolves to the control planes' mesh addresses (a load balancer on one site's network is out of the other sites' reach)");
+    if (s.mode === "cluster" && endpoint && ipaddr.isValid(endpoint) && sites.size > 1)
+        add(P("kubernetes", "apiEndpoint"), `${endpoint} is an address on one site's network, out of the other sites' reach: use a DNS name, which every node resolves to the control planes' mesh addresses`);
+}
+
+/** Calico's VXLAN port: the mesh must not take it (and it must not be opened to the world). */
+const VXLAN_PORT = 4789;
+
+/** The mesh range must not overlap any other network the nodes use, nor hold a node's own address. */
+function meshRangeProblems(s: Settings, add: Report): void {
+    const mesh = s.mesh.cidr;
+    const others: [string, string][] = [];
+    if (s.kubernetes) others.push([P("kubernetes", "podCidr"), s.kubernetes.podCidr], [P("kubernetes", "serviceCidr"), s.kubernetes.serviceCidr]);
+    if (s.pools.some((p) => p.provider === "hetzner")) others.push([P("hetzner", "networkCidr"), s.hetzner.networkCidr]);
+    if (s.pools.some((p) => p.provider === "aws") && !s.aws.existingVpc) others.push([P("aws", "vpcCidr"), s.aws.vpcCidr]);
+    for (const [path, range] of others) if (cidrsOverlap(mesh, range)) add(P("mesh", "cidr"), `${mesh} overlaps ${range} (${path}); pick a range of its own`);
+    s.pools.forEach((p, i) => {
+        if (!isOnPrem(p)) return;
+        p.nodes.forEach((n, j) => {
+            for (const addr of new Set([n.address, n.privateAddress ?? n.address]))
+                if (cidrContainsAddress(mesh, addr)) add(P("mesh", "cidr"), `${mesh} contains node address ${addr} (infra:pools[${i}].nodes[${j}]); pick a range outside the nodes' networks`);
+        });
+    });
 }
 
 /** The pod and service ranges overlap neither each other nor the nodes' networks and addresses. */

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# mesh-sync: keeps a node's own WireGuard configuration (its key, its address and its stack's
+# peers, on standard input) in step with the stack, after prepare brought wg0 up: peers come and
+# go without restarting the interface. A node's mesh address never moves once it is in the
+# cluster: it is its kubelet node IP and, on a control plane, the API's and etcd's address.
+# Parameters: MESH_ADDRESS (this node's mesh address).
+set -euo pipefail
+export STEP="mesh-sync"
+: "${MESH_ADDRESS:?}"
+base=/etc/wireguard/wg0.base.conf
+bundle=$(cat)
+
+current=$(grep -m1 -E '^Address = ' "$ROOT$base" 2>/dev/null | sed -E 's/^Address = ([^/]+).*/\1/' || true)
+if [ -n "$current" ] && [ "$current" != "$MESH_ADDRESS" ] && in_cluster; then
+  fail "this node's mesh address would move from $current to $MESH_ADDRESS (a pool inserted before others, or a machine removed from the middle of a list): a running node's mesh address is its node IP; keep the order of infra:pools and of each pool's nodes (append at the end)"
+fi
+write_bundle <<<"$bundle"
+install -d -m 0700 "$ROOT/etc/wireguard/peers.d"
+if assemble_wireguard; then
+  if ip link show wg0 >/dev/null 2>&1; then
+    wg syncconf wg0 <(wg-quick strip wg0)
+    log "peers updated"
+  else
+    systemctl enable --now wg-quick@wg0
+    log "wg0 up as $MESH_ADDRESS"
+  fi
+else
+  log "up to date"
+fi
