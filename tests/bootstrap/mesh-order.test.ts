@@ -51,3 +51,18 @@ describe("prod-burst: a burst worker that goes is drained on prod before prod's 
         for (const n of prod.plainOutputs.nodes as { name: string }[]) assert.ok(depsOn(burst, `${n.name}-peers-acme-prod-burst`).includes("k8s-cp-1-acme-prod-burst-mesh-leave"), n.name);
     });
 });
+
+describe("a pool inserted before the others would move running nodes' mesh addresses", () => {
+    it("the plan diff flags every moved node at the top", async () => {
+        const { diffPlans, renderDiff } = await import("../../tools/plan/diff");
+        const { planText, readStackFile, stackFilePath } = await import("../../tools/plan");
+        const YAML = await import("yaml");
+        const before = await planStack("prod");
+        const doc = YAML.parse(require("node:fs").readFileSync(readStackFile(stackFilePath("prod")).path, "utf8"));
+        const pools = doc.config["infra:pools"] as { name: string; provider: string; role: string; nodes?: unknown[] }[];
+        pools.unshift({ name: "edge", provider: "static", role: "worker", nodes: [{ name: "k8s-edge-1", address: "192.168.18.230", user: "ubuntu" }] });
+        const after = await planText("prod", YAML.stringify(doc));
+        const md = renderDiff(diffPlans(before.resources, after.resources));
+        assert.match(md, /> - update `command:remote:Command` \*\*k8s-cp-1-mesh\*\* \(moves the node's mesh address 10\.200\.0\.1 -> 10\.200\.1\.1: refused on a node in the cluster\)/);
+    });
+});

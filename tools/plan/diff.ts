@@ -50,9 +50,14 @@ export interface ResourceDiff {
     resource: PlannedResource;
     component: string;
     changes: Change[];
-    /** Replacing or removing it loses data or is blocked by `protect`. */
+    /** Replacing or removing it loses data or is blocked by `protect`, or the change is refused on the node. */
     dangerous: boolean;
+    /** Why a change that is not a replacement is dangerous. */
+    reason?: string;
 }
+
+/** A node's mesh address, as its mesh step's script carries it. */
+const meshAddressOf = (inputs: Record<string, unknown>) => /^MESH_ADDRESS='([^']+)'$/m.exec(String(inputs.create ?? ""))?.[1];
 
 function flatten(value: unknown, prefix: string, out: Map<string, unknown>): void {
     if (value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0) {
@@ -121,7 +126,9 @@ export function diffPlans(before: readonly PlannedResource[], after: readonly Pl
         const changes = inputChanges(old.inputs, r.inputs).filter((c) => !r.ignoreChanges.some((k) => under(c.path, k)));
         if (changes.length === 0) continue;
         const replace = replaces(r, changes);
-        out.push({ kind: replace ? "replace" : "update", resource: r, component: componentOf(r, b), changes, dangerous: replace && holdsState(r) });
+        const [address, next] = [meshAddressOf(old.inputs), meshAddressOf(r.inputs)];
+        const moved = address !== undefined && next !== undefined && address !== next ? `moves the node's mesh address ${address} -> ${next}: refused on a node in the cluster` : undefined;
+        out.push({ kind: replace ? "replace" : "update", resource: r, component: componentOf(r, b), changes, dangerous: (replace && holdsState(r)) || moved !== undefined, ...(moved ? { reason: moved } : {}) });
     }
     for (const r of before)
         if (!b.has(r.urn) && !carried.has(r.urn)) out.push({ kind: "remove", resource: r, component: componentOf(r, a), changes: [], dangerous: holdsState(r) });
@@ -138,7 +145,7 @@ export function renderDiff(diffs: readonly ResourceDiff[], costs?: { before?: Co
     const danger = diffs.filter((d) => d.dangerous);
     if (danger.length) {
         lines.push("> **Warning: stateful or protected resources, or control-plane machines (etcd members), are replaced or removed (data may be lost, or `pulumi up` will refuse):**");
-        for (const d of danger) lines.push(`> - ${d.kind} \`${d.resource.type}\` **${d.resource.name}**${d.resource.protect ? " (protected)" : ""}`);
+        for (const d of danger) lines.push(`> - ${d.kind} \`${d.resource.type}\` **${d.resource.name}**${d.resource.protect ? " (protected)" : ""}${d.reason ? ` (${d.reason})` : ""}`);
         lines.push("");
     }
     if (costs?.before && costs.after) {
