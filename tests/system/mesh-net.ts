@@ -773,6 +773,67 @@ export function cloudPrivateAddresses(plan: StackPlan): Map<string, string> {
     return out;
 }
 
+/** A planned command's `stdin` (plain inputs), or undefined when the plan has no such command. */
+function commandStdin(plan: StackPlan, name: string): string | undefined {
+    const r = plan.resources.find((x) => x.type === "command:remote:Command" && x.name === name);
+    if (!r) return undefined;
+    const stdin = plan.plainInputs.get(r.urn)?.stdin;
+    if (typeof stdin !== "string") throw new Error(`${plan.stack}: ${name} has no plain stdin`);
+    return stdin;
+}
+
+/**
+ * A node's own wg0 configuration (/etc/wireguard/wg0.base.conf): from its `<node>-mesh` command
+ * when it has one (the step that runs again on a running node when the configuration changes, and
+ * the last to write it on creation), else from `<node>-prepare`.
+ */
+function baseWg0(plan: StackPlan, node: string): string {
+    for (const step of ["mesh", "prepare"]) {
+        const stdin = commandStdin(plan, `${node}-${step}`);
+        if (stdin === undefined) continue;
+        const wg0 = parseBundle(stdin).get("/etc/wireguard/wg0.base.conf");
+        if (wg0 === undefined) throw new Error(`${plan.stack}: ${node}-${step} writes no /etc/wireguard/wg0.base.conf (no mesh?)`);
+        return wg0;
+    }
+    throw new Error(`${plan.stack}: no ${node}-mesh or ${node}-prepare command`);
+}
+
+/**
+ * A base stack with burst stacks joined to it, as the nodes would have it:
+ * - a burst node: as `topologyFromPlan` of its own stack (its wg0 names the base's nodes as peers);
+ * - a base node: its wg0 is what common.sh `assemble_wireguard` makes, `cat wg0.base.conf
+ *   peers.d/*.conf`: its own configuration, then, per burst stack in file-name order, the [Peer]
+ *   sections that stack's `<node>-peers-<burst cluster>` command (mesh-peers.sh) writes to
+ *   /etc/wireguard/peers.d/<burst cluster>.conf from its stdin.
+ * Refuses a burst plan that misses a base node's peers command, or has one for a node the base does not have.
+ */
+export function joinedTopology(base: StackPlan, bursts: readonly StackPlan[], sites?: SiteOptions): Topology {
+    const baseTopology = topologyFromPlan(base, sites);
+    const baseNames = new Set(baseTopology.nodes.map((n) => n.name));
+    const peersOf = new Map<string, { file: string; text: string }[]>([...baseNames].map((n) => [n, []]));
+    for (const burst of bursts) {
+        const cluster = burst.plainOutputs.clusterName ?? burst.file.values["infra:clusterName"];
+        if (typeof cluster !== "string" || cluster === "") throw new Error(`${burst.stack}: no cluster name in the plan's outputs`);
+        const suffix = `-peers-${cluster}`;
+        for (const r of burst.resources) {
+            if (r.type !== "command:remote:Command" || !r.name.endsWith(suffix)) continue;
+            const node = r.name.slice(0, -suffix.length);
+            if (!baseNames.has(node)) throw new Error(`${burst.stack}: ${r.name} adds peers to ${node}, which is no node of ${base.stack}`);
+        }
+        for (const node of baseNames) {
+            const stdin = commandStdin(burst, `${node}${suffix}`);
+            if (stdin === undefined) throw new Error(`${burst.stack}: no ${node}${suffix} command: ${node} would not know the burst nodes`);
+            peersOf.get(node)!.push({ file: `${cluster}.conf`, text: stdin });
+        }
+    }
+    const nodes = baseTopology.nodes.map((n): MeshNodeSpec => {
+        const files = peersOf.get(n.name)!.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+        return { ...n, wg0: n.wg0 + files.map((f) => f.text).join("") };
+    });
+    for (const burst of bursts) nodes.push(...topologyFromPlan(burst).nodes);
+    return { nodes, sites: baseTopology.sites };
+}
+
 const SITE_OF_PROVIDER: Readonly<Record<string, Site>> = { vmware: "onprem", static: "onprem", hetzner: "hetzner", aws: "aws" };
 
 interface PlannedNode {
@@ -783,8 +844,8 @@ interface PlannedNode {
 }
 
 /**
- * The topology a stack's plan describes: each node's wg0 from its `<node>-prepare` command's
- * bundle (/etc/wireguard/wg0.base.conf, the program's own rendering with the plan's keys), its site
+ * The topology a stack's plan describes: each node's wg0 from its `<node>-mesh` (else
+ * `<node>-prepare`) command's bundle (/etc/wireguard/wg0.base.conf, the program's own rendering with the plan's keys), its site
  * from its provider, its site address from the stack file (on-prem: privateAddress, else address)
  * or from the mocks (cloud private networks), its public address from the plan's outputs (cloud).
  */
@@ -795,11 +856,7 @@ export function topologyFromPlan(plan: StackPlan, sites?: SiteOptions): Topology
     const onpremAddress = new Map(pools.flatMap((p) => p.nodes ?? []).map((n) => [n.name, n.privateAddress ?? n.address]));
     const cloudAddress = cloudPrivateAddresses(plan);
     const nodes = planned.map((n): MeshNodeSpec => {
-        const prepare = plan.resources.find((r) => r.type === "command:remote:Command" && r.name === `${n.name}-prepare`);
-        if (!prepare) throw new Error(`${plan.stack}: no ${n.name}-prepare command`);
-        const stdin = plan.plainInputs.get(prepare.urn)?.stdin;
-        const wg0 = typeof stdin === "string" ? parseBundle(stdin).get("/etc/wireguard/wg0.base.conf") : undefined;
-        if (wg0 === undefined) throw new Error(`${plan.stack}: ${n.name}-prepare writes no /etc/wireguard/wg0.base.conf (no mesh?)`);
+        const wg0 = baseWg0(plan, n.name);
         const site = SITE_OF_PROVIDER[n.provider];
         if (!site) throw new Error(`${plan.stack}: ${n.name}: unknown provider ${n.provider}`);
         if (site === "onprem") {

@@ -14,11 +14,12 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
 import { describe, it } from "node:test";
 import { type MeshInterface, type MeshPeer, renderWireguardConfig, wireguardPublicKey } from "../../infra/nodes/mesh";
-import { planStack } from "../../tools/plan";
+import { planStack, planText, stackFilePath } from "../../tools/plan";
 import { requireRoot } from "./debian-root";
-import { formatFailures, type MeshNodeSpec, type PingFailure, type Site, startMesh, type Topology, topologyFromPlan } from "./mesh-net";
+import { formatFailures, joinedTopology, type MeshNet, type MeshNodeSpec, type PingFailure, type Site, startMesh, type Topology, topologyFromPlan } from "./mesh-net";
 
 requireRoot();
 
@@ -76,7 +77,30 @@ function handTopology(nodes: readonly HandNode[], opts: { omitOnpremPair?: boole
 /** `from -> to` per failing pair: what the assertions compare (readable in the report). */
 const pairs = (failures: readonly PingFailure[]): string[] => failures.map((f) => `${f.from} -> ${f.to}`);
 
-describe("the WireGuard mesh between real test hosts (wireguard-go in network namespaces)", { timeout: 110_000 }, () => {
+/** One line per node: where the test put it. */
+const describeNodes = (t: Topology): string =>
+    t.nodes.map((n) => `${n.name} (${n.site} ${n.siteAddress}${n.publicAddress ? ` public ${n.publicAddress}` : ""})`).join(", ");
+
+/** Each node's own public key, as its running wg0 reports it. */
+async function publicKeys(net: MeshNet): Promise<Map<string, string>> {
+    const keys = new Map<string, string>();
+    for (const n of net.topology.nodes) {
+        const r = await net.exec(n.name, "wg show wg0 public-key", 5_000);
+        assert.equal(r.status, 0, `${n.name}: wg show wg0 public-key: ${r.stderr}`);
+        keys.set(n.name, r.stdout.trim());
+    }
+    return keys;
+}
+
+/** `Pulumi.prod-burst.yaml` with its one pool's `count: 2` lowered to 1: a burst scale-in. */
+function burstStackFileScaledIn(): string {
+    const text = fs.readFileSync(stackFilePath("prod-burst"), "utf8");
+    const counts = text.match(/^\s+count: 2$/gm) ?? [];
+    assert.equal(counts.length, 1, "Pulumi.prod-burst.yaml should have exactly one pool with count: 2");
+    return text.replace(/^(\s+)count: 2$/m, "$1count: 1");
+}
+
+describe("the WireGuard mesh between real test hosts (wireguard-go in network namespaces)", { timeout: 115_000 }, () => {
     it("harness: a hybrid topology configured by the rule connects every pair; a scale-in applied with wg syncconf keeps the rest connected", { timeout: 50_000 }, async (t) => {
         const started = Date.now();
         const net = await startMesh(handTopology(HAND_NODES));
@@ -134,6 +158,52 @@ describe("the WireGuard mesh between real test hosts (wireguard-go in network na
         t.diagnostic(`${failures.length} of ${topology.nodes.length * (topology.nodes.length - 1)} pairs failed`);
         assert.deepEqual(pairs(failures), [], `prod: ${failures.length} pairs did not connect:\n${formatFailures(failures)}`);
         await net.dispose();
+        t.diagnostic(`whole test ${Date.now() - started} ms`);
+    });
+
+    it("prod plus prod-burst joined to it, as planned: every node of both stacks reaches every other; a burst scale-in keeps the rest connected", { timeout: 45_000 }, async (t) => {
+        const started = Date.now();
+        const [base, burst] = await Promise.all([planStack("prod"), planStack("prod-burst")]);
+        const topology = joinedTopology(base, [burst]);
+        const burstNodes = topology.nodes.filter((n) => n.site === "aws").map((n) => n.name);
+        assert.deepEqual(burstNodes, ["acme-prod-burst-burst-1", "acme-prod-burst-burst-2"]);
+        t.diagnostic(`planned in ${Date.now() - started} ms: ${describeNodes(topology)}`);
+        // The mesh is created in this test's context: the harness's teardown runs when it ends,
+        // after both steps below (node:test's `after` attaches to the test that registers it).
+        const net = await startMesh(topology);
+        t.diagnostic(`up in ${Date.now() - started} ms`);
+
+        await t.test("joined: every pair of the 9 nodes connects", { timeout: 25_000 }, async () => {
+            const pinged = Date.now();
+            const failures = await net.pingMatrix({ timeoutMs: PING_TIMEOUT_MS });
+            const total = topology.nodes.length * (topology.nodes.length - 1);
+            t.diagnostic(`joined: ${failures.length} of ${total} pairs failed, pinged in ${Date.now() - pinged} ms`);
+            assert.deepEqual(pairs(failures), [], `prod + prod-burst: ${failures.length} pairs did not connect:\n${formatFailures(failures)}\n${failures.length ? await net.describe() : ""}`);
+        });
+
+        await t.test("scale-in (burst count 2 -> 1): the removed worker leaves every peer list, no address moves, the rest still connect", { timeout: 25_000 }, async () => {
+            const keys = await publicKeys(net);
+            const scaled = Date.now();
+            const burstIn = await planText("prod-burst", burstStackFileScaledIn());
+            const next = joinedTopology(base, [burstIn]);
+            t.diagnostic(`scale-in planned in ${Date.now() - scaled} ms`);
+            const applied = await net.apply(next);
+            assert.deepEqual(applied, { moved: [], added: [], removed: ["acme-prod-burst-burst-2"] });
+            const gone = keys.get("acme-prod-burst-burst-2")!;
+            for (const n of next.nodes) {
+                const expected = next.nodes.filter((p) => p !== n).map((p) => keys.get(p.name)!).sort();
+                const peers = await net.peers(n.name);
+                assert.ok(!peers.includes(gone), `${n.name} still has acme-prod-burst-burst-2 (${gone}) as a peer`);
+                assert.deepEqual(peers, expected, `${n.name}: its peers should be exactly the other remaining nodes`);
+            }
+            const pinged = Date.now();
+            const failures = await net.pingMatrix({ timeoutMs: PING_TIMEOUT_MS });
+            t.diagnostic(`after the scale-in: ${failures.length} of ${next.nodes.length * (next.nodes.length - 1)} pairs failed, pinged in ${Date.now() - pinged} ms`);
+            assert.deepEqual(pairs(failures), [], `after the burst scale-in, pairs that did not connect:\n${formatFailures(failures)}\n${failures.length ? await net.describe() : ""}`);
+        });
+
+        await net.dispose();
+        assert.deepEqual(net.leftovers(), []);
         t.diagnostic(`whole test ${Date.now() - started} ms`);
     });
 });
