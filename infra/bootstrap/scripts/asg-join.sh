@@ -16,7 +16,9 @@ iptables -C OUTPUT -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT 2>/d
 prepare_node
 node_name=$(hostname -s)
 printf '%s' "$JOIN_CONFIG" | sed -e "s/__NODE_NAME__/$node_name/g" -e "s/__NODE_IP__/$NODE_IP/g" | write_file /etc/kubernetes/infra/kubeadm-join.yaml 0600 || true
-open_log /var/log/infra-kubeadm-join.log
+LOG=/var/log/infra-kubeadm-join.log
+open_log "$LOG"
+if marked join-started; then reset_node; fi
 mark join-started
 kubeadm join --config "$ROOT/etc/kubernetes/infra/kubeadm-join.yaml" >>"$ROOT/var/log/infra-kubeadm-join.log" 2>&1 || fail "kubeadm join failed; see /var/log/infra-kubeadm-join.log"
 mark joined

@@ -6,11 +6,33 @@ ROOT="${INFRA_ROOT:-}"
 log() { printf '%s: %s\n' "${STEP:-bootstrap}" "$*"; }
 fail() { printf '%s: error: %s\n' "${STEP:-bootstrap}" "$*" >&2; exit 1; }
 
+# A command that fails stops the script (set -e) with a message naming it, also inside functions;
+# the next run starts over and converges (every step below is idempotent).
+on_error() {
+  printf '%s: error: %s failed (exit %s); the next run retries\n' "${STEP:-bootstrap}" "'$2'" "$1" >&2
+  exit "$1"
+}
+set -E
+trap 'on_error "$?" "$BASH_COMMAND"' ERR
+
 # Markers of finished steps, written only once a step fully succeeded: files that kubeadm writes
 # early (admin.conf and kubelet.conf come from init's third phase) prove nothing.
 MARKERS=/var/lib/infra
 mark() { install -d -m 0755 "$ROOT$MARKERS" && : >"$ROOT$MARKERS/$1"; }
 marked() { [ -f "$ROOT$MARKERS/$1" ]; }
+
+# pending NAME / settle NAME COMMAND...: a change that needs an action (a reload, a restart) is
+# remembered until the action succeeded, so an action that failed runs again on the next run
+# even though the file that asked for it is already in place.
+pending() { mark "pending-$1"; }
+settle() {
+  local name="$1"
+  shift
+  if marked "pending-$name"; then
+    "$@"
+    rm -f "$ROOT$MARKERS/pending-$name"
+  fi
+}
 
 # in_cluster: kubeadm init or join finished on this node. A node set up by an earlier version of
 # this program has no marker: its kubelet.conf counts, as it did then.
@@ -133,14 +155,36 @@ assemble_wireguard() {
   cat "$ROOT/etc/wireguard/wg0.base.conf" "${peers[@]}" | write_file /etc/wireguard/wg0.conf 0600
 }
 
+# sync_wg0: wg0's peers as wg0.conf says, in place. The stripped configuration is taken whole
+# first: a failed strip must not sync an empty configuration, which would drop every peer.
+sync_wg0() {
+  local conf
+  conf=$(wg-quick strip wg0)
+  [ -n "$conf" ] || fail "wg-quick strip wg0 gave an empty configuration"
+  wg syncconf wg0 <(printf '%s\n' "$conf")
+}
+
+# bring_up_wg0: wg0 as /etc/wireguard/wg0.conf says: peers synced in place when it is up
+# (no restart, no dropped tunnel), started and enabled at boot when it is not.
+bring_up_wg0() {
+  if ip link show wg0 >/dev/null 2>&1; then
+    log "updating the mesh peers"
+    sync_wg0
+  else
+    log "bringing the mesh up"
+    systemctl enable --now wg-quick@wg0
+  fi
+}
+
 # drain_node NAME: evicts a node's pods (respecting disruption budgets) and deletes its Node
 # object; on a NotReady node, whose pods can never confirm their end, without waiting for them.
 drain_node() {
-  local node="$1" ready pods
+  local node="$1" ready pods out
   export KUBECONFIG="$ROOT/etc/kubernetes/admin.conf"
-  if ! kubectl get node "$node" >/dev/null 2>&1; then
-    log "node $node is not in the cluster; nothing to drain"
-    return 0
+  # Only "not found" means gone: an API server that does not answer must not pass for it.
+  if ! out=$(kubectl get node "$node" -o name 2>&1); then
+    case "$out" in *NotFound* | *"not found"*) log "node $node is not in the cluster; nothing to drain"; return 0 ;; esac
+    fail "cannot read node $node from the API server: $out"
   fi
   : "${DRAIN_TIMEOUT:=300}"
   ready=$(kubectl get node "$node" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)

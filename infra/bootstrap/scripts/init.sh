@@ -35,7 +35,7 @@ if marked initialised; then
   exit 0
 fi
 
-if [ "$MODE" = update ]; then
+if [ "$MODE" = update ] && ! marked init-started; then
   # This step ran before, yet the machine holds no cluster: it was replaced or wiped. A fresh
   # kubeadm init here would start an empty cluster under the running cluster's name and endpoint.
   fail "this machine holds no cluster although the first control plane was initialised before (was the machine replaced, e.g. by a change of its location, server type or image?): refusing to start a new, empty cluster; restore the machine or its etcd snapshot"

@@ -14,9 +14,10 @@ if [ "${REMOVE:-0}" = 1 ]; then
 else
   if write_file "$file" 0600; then changed=true; fi
 fi
-if $changed || [ ! -f "$ROOT/etc/wireguard/wg0.conf" ]; then
+if $changed || [ ! -f "$ROOT/etc/wireguard/wg0.conf" ]; then pending "peers-$PEERS_NAME"; fi
+if marked "pending-peers-$PEERS_NAME"; then
   assemble_wireguard || true
-  wg syncconf wg0 <(wg-quick strip wg0)
+  settle "peers-$PEERS_NAME" sync_wg0
   log "peers of $PEERS_NAME $([ "${REMOVE:-0}" = 1 ] && echo removed || echo added)"
 else
   log "peers of $PEERS_NAME up to date"

@@ -16,14 +16,5 @@ if [ -n "$current" ] && [ "$current" != "$MESH_ADDRESS" ] && in_cluster; then
 fi
 write_bundle <<<"$bundle"
 install -d -m 0700 "$ROOT/etc/wireguard/peers.d"
-if assemble_wireguard; then
-  if ip link show wg0 >/dev/null 2>&1; then
-    wg syncconf wg0 <(wg-quick strip wg0)
-    log "peers updated"
-  else
-    systemctl enable --now wg-quick@wg0
-    log "wg0 up as $MESH_ADDRESS"
-  fi
-else
-  log "up to date"
-fi
+if assemble_wireguard; then pending wg0; fi
+if marked pending-wg0; then settle wg0 bring_up_wg0; else log "up to date"; fi

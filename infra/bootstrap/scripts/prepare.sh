@@ -23,6 +23,15 @@ if [ "${IN_CLOUD_INIT:-0}" != 1 ] && command -v cloud-init >/dev/null 2>&1; then
 fi
 family=$(os_family)
 
+apply_sysctls() { sysctl --system >/dev/null; }
+reload_network_manager() { if systemctl is-active --quiet NetworkManager; then systemctl reload NetworkManager; fi; }
+hold_packages() {
+  local held package todo=()
+  held=$(apt-mark showhold 2>/dev/null || true)
+  for package in "$@"; do grep -qx "$package" <<<"$held" || todo+=("$package"); done
+  if [ "${#todo[@]}" -gt 0 ]; then apt-mark hold "${todo[@]}" >/dev/null; fi
+}
+
 # What the rest needs on a minimal image (the kubeadm install guide installs the same first).
 if [ "$family" = apt ]; then
   missing=()
@@ -49,15 +58,8 @@ if [ "${MESH:-0}" = 1 ]; then
     if [ "$family" = apt ]; then apt_update && apt_install wireguard-tools; else dnf install -y -q wireguard-tools; fi
   fi
   install -d -m 0700 "$ROOT/etc/wireguard/peers.d"
-  if assemble_wireguard || ! systemctl is-active --quiet wg-quick@wg0; then
-    if ip link show wg0 >/dev/null 2>&1; then
-      log "updating the mesh peers"
-      wg syncconf wg0 <(wg-quick strip wg0)
-    else
-      log "joining the mesh as $NODE_IP"
-      systemctl enable --now wg-quick@wg0
-    fi
-  fi
+  if assemble_wireguard || ! systemctl is-active --quiet wg-quick@wg0; then pending wg0; fi
+  settle wg0 bring_up_wg0
 fi
 
 # The API endpoint's name, where the mesh carries the API: the control planes' mesh addresses,
@@ -84,8 +86,9 @@ for module in overlay br_netfilter; do
 done
 if printf 'net.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\nnet.ipv4.ip_forward = 1\n' |
   write_file /etc/sysctl.d/99-kubernetes.conf 0644; then
-  sysctl --system >/dev/null
+  pending sysctl
 fi
+settle sysctl apply_sysctls
 
 # On a node that is already part of a cluster, changing the Kubernetes packages would break the
 # version skew rules: upgrades are kubeadm upgrade's job, so the installed version stays.
@@ -123,14 +126,14 @@ if [ "$family" = apt ]; then
   if $wanted_containerd; then
     log "installing containerd $CONTAINERD_VERSION"
     apt_install --allow-change-held-packages "containerd.io=$CONTAINERD_VERSION-*"
-    apt-mark hold containerd.io >/dev/null
   fi
   if $wanted_k8s; then
     log "installing kubeadm, kubelet and kubectl $K8S_VERSION"
     apt_install --allow-change-held-packages --allow-downgrades \
       "kubelet=$K8S_VERSION-1.1" "kubeadm=$K8S_VERSION-1.1" "kubectl=$K8S_VERSION-1.1"
-    apt-mark hold kubelet kubeadm kubectl >/dev/null
   fi
+  # Held, whether installed now or by a run that stopped before holding them.
+  hold_packages containerd.io kubelet kubeadm kubectl
   kubelet_defaults=/etc/default/kubelet
 else
   # SELinux permissive, as kubeadm requires for its static pods.
@@ -167,24 +170,27 @@ fi
 if [ -d "$ROOT/etc/NetworkManager" ]; then
   if printf '[keyfile]\nunmanaged-devices=interface-name:cali*;interface-name:tunl*;interface-name:vxlan.calico;interface-name:vxlan-v6.calico;interface-name:wireguard.cali;interface-name:wg-v6.cali;interface-name:wg0\n' |
     write_file /etc/NetworkManager/conf.d/calico.conf 0644; then
-    if systemctl is-active --quiet NetworkManager; then systemctl reload NetworkManager; fi
+    pending network-manager
   fi
+  settle network-manager reload_network_manager
 fi
 
 # containerd with the systemd cgroup driver (a minimal config; everything else stays default).
 if printf "version = 3\n\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = true\n" |
   write_file /etc/containerd/config.toml 0644; then
-  systemctl restart containerd
+  pending containerd
 fi
-systemctl is-enabled --quiet containerd || systemctl enable --now containerd
+settle containerd systemctl restart containerd
+{ systemctl is-enabled --quiet containerd && systemctl is-active --quiet containerd; } || systemctl enable --now containerd
 # crictl (for debugging on the node) talks to containerd, not to the deprecated default endpoints.
 printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 2\ndebug: false\n' |
   write_file /etc/crictl.yaml 0644 || true
 
 # The kubelet speaks on the node's private address.
 if echo "KUBELET_EXTRA_ARGS=--node-ip=$NODE_IP" | write_file "$kubelet_defaults" 0644; then
-  systemctl daemon-reload
+  pending daemon-reload
 fi
+settle daemon-reload systemctl daemon-reload
 systemctl is-enabled --quiet kubelet || systemctl enable kubelet
 
 # Control planes pull their images now, in parallel with the other nodes' preparation.
