@@ -300,7 +300,8 @@ async function sweepAbandonedRoots(): Promise<void> {
     }
 }
 
-function isAlive(pid: number): boolean {
+/** The process exists (EPERM: it does, as another user's). */
+export function isAlive(pid: number): boolean {
     try {
         process.kill(pid, 0);
         return true;

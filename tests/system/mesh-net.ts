@@ -45,7 +45,7 @@ import { after } from "node:test";
 import * as ipaddr from "ipaddr.js";
 import { parseBundle } from "../../infra/bootstrap/remote";
 import type { StackPlan } from "../../tools/plan";
-import { ensureHostTools, type HostResult, mustRun, onExit, runHost } from "./debian-root";
+import { ensureHostTools, type HostResult, isAlive, mustRun, onExit, runHost } from "./debian-root";
 
 export type Site = "onprem" | "hetzner" | "aws";
 
@@ -280,15 +280,6 @@ function killGroup(pid: number, signal: NodeJS.Signals = "SIGKILL"): void {
         process.kill(-pid, signal);
     } catch {
         // already gone
-    }
-}
-
-function isAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code === "EPERM";
     }
 }
 
