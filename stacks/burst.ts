@@ -6,10 +6,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { BurstWorkers } from "../infra/bootstrap/burst-workers";
-import { asgJoinScript } from "../infra/bootstrap/steps";
-import type { JoinMaterial } from "../infra/bootstrap/types";
 import { ConfigError, type StackConfig } from "../infra/config";
-import { createAutoscalingPools, createNodes, meshPeers } from "../infra/nodes";
+import { createNodes, meshPeers } from "../infra/nodes";
 import { BURST_LABEL, BURST_TAINT } from "../infra/nodes/labels";
 import { BURST_POOL_OFFSET } from "../infra/nodes/mesh";
 import { nodeLayerArgs } from "./nodes";
@@ -22,10 +20,7 @@ async function readBase(cfg: StackConfig): Promise<BaseOutputs> {
         return (d.value ?? d.secretValue) as unknown;
     };
     const [clusterName, join, access, mesh] = await Promise.all([get("clusterName"), get("join"), get("access"), get("mesh")]);
-    const checked = checkBase(
-        { baseStack: cfg.burst!.baseStack, clusterName: cfg.clusterName, kubernetesVersion: cfg.kubernetes?.version, autoscaling: cfg.pools.some((p) => p.provider === "aws" && p.autoscaling) },
-        { clusterName, join, access, mesh },
-    );
+    const checked = checkBase({ baseStack: cfg.burst!.baseStack, clusterName: cfg.clusterName, kubernetesVersion: cfg.kubernetes?.version }, { clusterName, join, access, mesh });
     if ("problems" in checked) throw new ConfigError(checked.problems);
     return checked.base;
 }
@@ -45,8 +40,8 @@ function withBurstMarks(cfg: StackConfig): StackConfig {
 export async function burstStack(input: StackConfig): Promise<StackOutputs<BurstStackOutputs>> {
     const cfg = withBurstMarks(input);
     const base = await readBase(cfg);
-    // Auto scaling groups join at boot, whenever that is: they keep the base's token (see the README on token lifetimes).
-    const join: JoinMaterial = { endpoint: pulumi.output(base.join.endpoint), token: pulumi.secret(base.join.token), caCertHash: pulumi.secret(base.join.caCertHash) };
+    // The workers' token is their own (BurstWorkers); the base's endpoint and CA hash pin the cluster.
+    const join = { endpoint: pulumi.output(base.join.endpoint), caCertHash: pulumi.secret(base.join.caCertHash) };
     const versions = { version: base.join.kubernetesVersion, containerdVersion: base.join.containerdVersion, apiHosts: base.mesh?.apiHosts ?? undefined };
     const args = nodeLayerArgs(cfg, base.mesh ? { cidr: base.mesh.cidr, port: base.mesh.port, poolOffset: BURST_POOL_OFFSET, extraPeers: [...base.mesh.peers] } : undefined);
     const layer = createNodes(args);
@@ -61,7 +56,6 @@ export async function burstStack(input: StackConfig): Promise<StackOutputs<Burst
         meshNodes: base.mesh ? base.access.nodes : [],
         peers: base.mesh ? meshPeers(layer.nodes) : undefined,
     });
-    createAutoscalingPools(cfg, layer.aws, (pool) => asgJoinScript(join, versions, pool, false));
     return {
         clusterName: cfg.clusterName,
         environment: cfg.environment,

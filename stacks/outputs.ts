@@ -90,8 +90,6 @@ export interface BurstRequest {
     readonly clusterName: string;
     /** `infra:kubernetes.version` of the burst stack, when it sets one. */
     readonly kubernetesVersion?: string;
-    /** The burst stack has auto scaling group pools. */
-    readonly autoscaling: boolean;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
@@ -127,7 +125,5 @@ export function checkBase(req: BurstRequest, raw: Readonly<Record<keyof BaseOutp
             path: "infra:burst.baseStack",
             message: `${name} has no mesh (infra:mesh.enabled on the base): burst workers sit on a network of their own and reach the base's API only over the mesh; enable it on the base first`,
         });
-    else if (req.autoscaling)
-        problems.push({ path: "infra:pools", message: "auto scaling groups cannot join the base's mesh (their peers are not known in advance): use fixed instances (count)" });
     return problems.length ? { problems } : { base };
 }

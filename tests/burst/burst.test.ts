@@ -143,4 +143,14 @@ describe("burst stacks refuse a base they cannot join", () => {
             "infra:pools[0].role: must be worker in a burst stack: burst pools join a running cluster's control plane",
         ]);
     });
+
+    it("an auto scaling group, whose instances could not join the base's mesh", async () => {
+        const doc = burstYaml();
+        const pool = doc.config["infra:pools"][0];
+        delete pool.count;
+        pool.autoscaling = { min: 0, desired: 1, max: 3 };
+        assert.deepEqual(await problems(doc, {}), [
+            "infra:pools[0].autoscaling: is not for a burst stack: burst workers reach the base over its mesh, which an auto scaling group's instances cannot join (their keys are not known in advance); use count",
+        ]);
+    });
 });

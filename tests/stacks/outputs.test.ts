@@ -20,7 +20,7 @@ const base: BaseOutputs = {
     access: { controlPlane: { name: "k8s-cp-1", host: "192.168.18.201", port: 22, user: "ubuntu", viaBastion: true }, nodes: [], bastion: null },
     mesh: { cidr: "10.200.0.0/16", port: 51820, peers: [] },
 };
-const request: BurstRequest = { baseStack: "acme/infra/prod", clusterName: "acme-prod-burst", autoscaling: false };
+const request: BurstRequest = { baseStack: "acme/infra/prod", clusterName: "acme-prod-burst" };
 const problemsOf = (r: ReturnType<typeof checkBase>) => ("problems" in r ? r.problems.map((p) => `${p.path}: ${p.message}`) : []);
 
 describe("checkBase", () => {
@@ -55,12 +55,6 @@ describe("checkBase", () => {
             { clusterName: "burst" },
             {},
             ["infra:clusterName: must start with the base cluster's name and a dash (e.g. acme-prod-burst): the base approves kubelet certificates by node name"],
-        ],
-        [
-            "auto scaling groups onto a base with a mesh",
-            { autoscaling: true },
-            {},
-            ["infra:pools: auto scaling groups cannot join the base's mesh (their peers are not known in advance): use fixed instances (count)"],
         ],
     ];
     for (const [name, req, raw, expected] of cases)

@@ -26,6 +26,11 @@ export function modeProblems(s: Settings, add: Report): void {
             if (p.role !== "worker") add(P("pools", i, "role"), "must be worker in a burst stack: burst pools join a running cluster's control plane");
             if (p.provider !== "hetzner" && p.provider !== "aws")
                 add(P("pools", i, "provider"), "must be hetzner or aws in a burst stack (cloud workers)");
+            if (p.provider === "aws" && p.autoscaling)
+                add(
+                    P("pools", i, "autoscaling"),
+                    "is not for a burst stack: burst workers reach the base over its mesh, which an auto scaling group's instances cannot join (their keys are not known in advance); use count",
+                );
         });
     }
     if (s.mode === "apps-only" && hasNodes) add(P("pools"), "must be empty when mode is apps-only (the cluster already exists)");
