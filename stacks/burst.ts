@@ -10,7 +10,7 @@ import { ConfigError, type StackConfig } from "../infra/config";
 import { createNodes, meshPeers } from "../infra/nodes";
 import { BURST_LABEL, BURST_TAINT } from "../infra/nodes/labels";
 import { BURST_POOL_OFFSET } from "../infra/nodes/mesh";
-import { nodeLayerArgs } from "./nodes";
+import { meshOptions, nodeLayerArgs } from "./nodes";
 import { type BaseOutputs, type BurstStackOutputs, checkBase, type StackOutputs } from "./outputs";
 
 async function readBase(cfg: StackConfig): Promise<BaseOutputs> {
@@ -43,7 +43,7 @@ export async function burstStack(input: StackConfig): Promise<StackOutputs<Burst
     // The workers' token is their own (BurstWorkers); the base's endpoint and CA hash pin the cluster.
     const join = { endpoint: pulumi.output(base.join.endpoint), caCertHash: pulumi.secret(base.join.caCertHash) };
     const versions = { version: base.join.kubernetesVersion, containerdVersion: base.join.containerdVersion, apiHosts: base.mesh?.apiHosts ?? undefined };
-    const args = nodeLayerArgs(cfg, base.mesh ? { cidr: base.mesh.cidr, port: base.mesh.port, poolOffset: BURST_POOL_OFFSET, extraPeers: [...base.mesh.peers] } : undefined);
+    const args = nodeLayerArgs(cfg, base.mesh ? meshOptions(cfg, base.mesh, BURST_POOL_OFFSET, base.mesh.peers) : undefined);
     const layer = createNodes(args);
     new BurstWorkers(`${cfg.clusterName}-workers`, {
         clusterName: cfg.clusterName,

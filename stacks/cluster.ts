@@ -15,7 +15,7 @@ import { createApiEndpoint } from "../infra/nodes/endpoint";
 import { POD_MTU_OVER_MESH } from "../infra/nodes/mesh";
 import { createAwsIngressLoadBalancer } from "../infra/platform/aws-ingress";
 import { createApps } from "./apps";
-import { nodeLayerArgs } from "./nodes";
+import { meshOptions, nodeLayerArgs } from "./nodes";
 import type { ClusterStackOutputs, StackOutputs } from "./outputs";
 import { platformFor } from "./platform";
 
@@ -52,7 +52,7 @@ function awsIngress(cfg: StackConfig, layer: NodeLayer, autoscaling: AwsAutoscal
 export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<ClusterStackOutputs>> {
     const k = cfg.kubernetes!;
     const cloudProviderExternal = cfg.choices.cloudIntegration === "hetzner";
-    const layer = createNodes(nodeLayerArgs(cfg, cfg.mesh.enabled ? { cidr: cfg.mesh.cidr, port: cfg.mesh.port, poolOffset: 0, extraPeers: [] } : undefined));
+    const layer = createNodes(nodeLayerArgs(cfg, cfg.mesh.enabled ? meshOptions(cfg, cfg.mesh, 0, []) : undefined));
     const endpoint = createApiEndpoint({ clusterName: cfg.clusterName, configured: k.apiEndpoint, layer });
     const apiHosts = meshApiHosts(cfg, layer);
     const cluster = new KubeadmCluster(cfg.clusterName, {

@@ -1,5 +1,6 @@
 /** The node layer's arguments from the stack config: the one place the layer reads it. */
-import type { StackConfig } from "../infra/config";
+import { meshAddresses, type StackConfig } from "../infra/config";
+import type { MeshPeer } from "../infra/nodes/mesh";
 import type { MeshOptions, NodeLayerArgs } from "../infra/nodes";
 import { nodeAccess } from "../infra/nodes/access";
 
@@ -16,4 +17,10 @@ export function nodeLayerArgs(cfg: StackConfig, mesh: MeshOptions | undefined): 
         protectControlPlanes: cfg.environment === "prod",
         mesh,
     };
+}
+
+/** The mesh of this stack's nodes: addresses from `meshAddresses` (blocks from `offset`), and the peers of other stacks. */
+export function meshOptions(cfg: StackConfig, mesh: { cidr: string; port: number }, offset: number, extraPeers: readonly MeshPeer[]): MeshOptions {
+    const addresses = new Map(meshAddresses(cfg.clusterName, cfg.pools, mesh.cidr, offset).map((a) => [a.name, a.address]));
+    return { cidr: mesh.cidr, port: mesh.port, addresses, extraPeers: [...extraPeers] };
 }

@@ -2,6 +2,6 @@ export * from "./errors";
 export * from "./load";
 export * from "./schema";
 export { cidrContains, cidrContainsAddress, cidrsOverlap, subnetOf } from "./cidr";
-export { controlPlaneCount, nodeName, nodeNames } from "./names";
+export { controlPlaneCount, MAX_MESH_NODES_PER_POOL, meshAddresses, nodeName, nodeNames } from "./names";
 export * from "./platform";
 export { isMacInstanceType } from "./rules/nodes";

@@ -79,6 +79,13 @@ const poolCommon = {
     role: z.enum(["control-plane", "worker"]).describe("`control-plane` or `worker`."),
     labels,
     taints: z.array(taint).default([]).describe("Taints put on every node of the pool (`key`, `value`, `effect`)."),
+    meshBlock: z
+        .number()
+        .int()
+        .min(0)
+        .max(127)
+        .optional()
+        .describe("With the mesh: the block of the pool's mesh addresses (`<mesh>.<block>.<n>`). Defaults to the pool's place in `infra:pools`; set it to keep running nodes' addresses when a pool is inserted or removed before this one."),
 };
 
 const count = z
@@ -128,6 +135,9 @@ const staticNode = strict({
     privateAddress: ipv4().optional().describe("Address on the cluster's private network (kubelet node IP). Defaults to `address`."),
     user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "must be a Unix user name" }).optional().describe("SSH user for this machine (e.g. ubuntu). Required."),
     port: z.number().int().min(1).max(65535).default(22).describe("SSH port. Defaults to 22."),
+    meshAddress: ipv4()
+        .optional()
+        .describe("With the mesh: this machine's mesh address. Defaults to `<mesh>.<block>.<place in the list>`; set it to keep a running machine's address when a machine before it is removed."),
 });
 
 const onpremPool = <P extends "vmware" | "static">(provider: P) =>

@@ -10,7 +10,7 @@ import type { NodeAccess } from "./access";
 import { AwsNetwork, AwsPool } from "./aws";
 import { AwsAutoscalingPool } from "./aws-autoscaling";
 import { HetznerNetwork, HetznerPool } from "./hetzner";
-import { meshAddress, type MeshPeer, type MeshSite, peersSeenFrom, renderWireguardConfig, type SitedPeer, unreachablePairs, wireguardPublicKey } from "./mesh";
+import { type MeshPeer, type MeshSite, peersSeenFrom, renderWireguardConfig, type SitedPeer, unreachablePairs, wireguardPublicKey } from "./mesh";
 import { type OnpremPool, onpremPool } from "./onprem";
 import type { ClusterNode } from "./types";
 
@@ -34,8 +34,8 @@ export interface NodeLayer {
 export interface MeshOptions {
     readonly cidr: string;
     readonly port: number;
-    /** Pools get mesh blocks from this index (0 for a cluster, 128 for burst stacks). */
-    readonly poolOffset: number;
+    /** Every node's mesh address, by name (infra/config `meshAddresses`). */
+    readonly addresses: ReadonlyMap<string, string>;
     /** Peers outside this stack (a burst stack's base cluster). */
     readonly extraPeers: pulumi.Input<MeshPeer[]>;
 }
@@ -72,19 +72,19 @@ export function meshSite(provider: ClusterNode["provider"]): MeshSite {
 }
 
 /**
- * Each pool's nodes with their mesh place (`poolIndex`: the pool's place in the stack file). Every
+ * Each pool's nodes with their mesh address and key. Every
  * node sees its same-site peers at their site address and the others at their public one; nodes
  * behind NAT (on-prem) have no public endpoint: they reach out to the others, with keepalives.
  */
-function withMesh(pools: readonly { poolIndex: number; pool: MachinePool }[], mesh: MeshOptions): ClusterNode[] {
-    const members = pools.flatMap(({ poolIndex, pool }) =>
-        pool.nodes.map((node, n) => {
+function withMesh(pools: readonly MachinePool[], mesh: MeshOptions): ClusterNode[] {
+    const members = pools.flatMap((pool) =>
+        pool.nodes.map((node) => {
             const key = new random.RandomBytes(`${node.name}-wireguard-key`, { length: 32 }, { parent: pool, additionalSecretOutputs: ["base64", "hex"] });
             const site = meshSite(node.provider);
             return {
                 node,
                 site,
-                address: meshAddress(mesh.cidr, mesh.poolOffset + poolIndex, n),
+                address: mesh.addresses.get(node.name)!,
                 privateKey: pulumi.secret(key.base64),
                 publicKey: key.base64.apply(wireguardPublicKey),
                 siteEndpoint: pulumi.interpolate`${node.privateAddress}:${mesh.port}`,
@@ -133,22 +133,22 @@ export function createNodes(args: NodeLayerArgs): NodeLayer {
     const hetzner = firstHetzner?.provider === "hetzner" ? new HetznerNetwork(`${args.clusterName}-hetzner`, { ...base, ...args.hetzner, location: firstHetzner.location }) : undefined;
     const aws = args.pools.some((p) => p.provider === "aws") ? new AwsNetwork(`${args.clusterName}-aws`, { ...base, ...args.aws, ebsCsi: args.ebsCsi }) : undefined;
 
-    const placed = args.pools.flatMap((pool, poolIndex) => {
+    const placed = args.pools.flatMap((pool) => {
         if (isAutoscaling(pool)) return [];
         const name = `${args.clusterName}-${pool.name}`;
         const access = args.access;
         switch (pool.provider) {
             case "hetzner":
-                return [{ poolIndex, pool: new HetznerPool(name, { clusterName: args.clusterName, environment: args.environment, pool, network: hetzner!, access, protectControlPlanes: args.protectControlPlanes }) }];
+                return [new HetznerPool(name, { clusterName: args.clusterName, environment: args.environment, pool, network: hetzner!, access, protectControlPlanes: args.protectControlPlanes })];
             case "aws":
-                return [{ poolIndex, pool: new AwsPool(name, { clusterName: args.clusterName, pool, network: aws!, access, protectControlPlanes: args.protectControlPlanes }) }];
+                return [new AwsPool(name, { clusterName: args.clusterName, pool, network: aws!, access, protectControlPlanes: args.protectControlPlanes })];
             case "vmware":
             case "static":
-                return [{ poolIndex, pool: onpremPool(name, { pool, access }) }];
+                return [onpremPool(name, { pool, access })];
         }
     });
-    const nodes = args.mesh ? withMesh(placed, args.mesh) : placed.flatMap((p) => p.pool.nodes);
-    return { nodes: [...nodes.filter((n) => n.role === "control-plane"), ...nodes.filter((n) => n.role === "worker")], pools: placed.map((p) => p.pool), hetzner, aws };
+    const nodes = args.mesh ? withMesh(placed, args.mesh) : placed.flatMap((p) => p.nodes);
+    return { nodes: [...nodes.filter((n) => n.role === "control-plane"), ...nodes.filter((n) => n.role === "worker")], pools: placed, hetzner, aws };
 }
 
 /**

@@ -4,12 +4,12 @@
  * secret) and an address in the mesh network; its peers are every other node. The kubelet's
  * node IP is the mesh address, so Calico and the control plane talk over the encrypted mesh.
  *
- * Addresses: pool p, node n -> <mesh /16>.p.(n+1); burst stacks use pools from 128. Peers at one
+ * Addresses: pool p, node n -> <mesh /16>.p.(n+1) (infra/config/names.ts `meshAddresses`, with the
+ * stack file's pins `meshBlock` and `meshAddress`); burst stacks use blocks from 128. Peers at one
  * site reach each other at their site addresses, other sites at public addresses; nodes behind
  * NAT (on-prem) have none and keep their mappings open towards the peers they reach.
  */
 import { createPrivateKey, createPublicKey } from "node:crypto";
-import * as ipaddr from "ipaddr.js";
 
 export const BURST_POOL_OFFSET = 128;
 /** wg0's MTU, set rather than guessed: 1500-byte links less WireGuard's 80 bytes (IPv6 outer headers). */
@@ -58,16 +58,6 @@ export function unreachablePairs(members: readonly SitedPeer[]): [string, string
         }
     return out;
 }
-export const MAX_MESH_NODES_PER_POOL = 250;
-
-export function meshAddress(cidr: string, poolIndex: number, nodeIndex: number): string {
-    const [net, prefix] = ipaddr.IPv4.parseCIDR(cidr);
-    if (prefix > 16) throw new Error(`mesh network ${cidr} must be a /16 or larger`);
-    if (poolIndex > 255 || nodeIndex >= MAX_MESH_NODES_PER_POOL) throw new Error(`no mesh address for pool ${poolIndex} node ${nodeIndex + 1}`);
-    const o = net.octets;
-    return `${o[0]}.${o[1]}.${poolIndex}.${nodeIndex + 1}`;
-}
-
 /** WireGuard's public key (base64) of a 32-byte private key (base64), by X25519. */
 export function wireguardPublicKey(privateKeyBase64: string): string {
     const d = Buffer.from(privateKeyBase64, "base64");

@@ -51,3 +51,24 @@ describe("node names in validation", () => {
         assert.deepEqual(problems(c), ['infra:pools[2].nodes[0].name: duplicate node name "x-workers-1" (also infra:pools[1].name)']);
     });
 });
+
+describe("meshAddresses (with the stack file's pins)", () => {
+    const { meshAddresses } = require("../../infra/config") as typeof import("../../infra/config");
+    const pool = (name: string, extra: Record<string, unknown> = {}) => ({ name, provider: "hetzner", role: "worker", count: 2, serverType: "cx23", location: "fsn1", labels: {}, taints: [], ...extra }) as never;
+    const onprem = (name: string, nodes: { name: string; meshAddress?: string }[], extra: Record<string, unknown> = {}) =>
+        ({ name, provider: "static", role: "worker", labels: {}, taints: [], nodes: nodes.map((n) => ({ address: "192.168.18.9", port: 22, ...n })), ...extra }) as never;
+    const of = (pools: never[], offset = 0) => meshAddresses("c", pools, "10.200.0.0/16", offset).map((a) => `${a.name}=${a.address}`);
+
+    it("pool p, node n: <mesh>.p.(n+1); burst stacks from block 128", () => {
+        assert.deepEqual(of([pool("a"), pool("b")]), ["c-a-1=10.200.0.1", "c-a-2=10.200.0.2", "c-b-1=10.200.1.1", "c-b-2=10.200.1.2"]);
+        assert.deepEqual(of([pool("a")], 128), ["c-a-1=10.200.128.1", "c-a-2=10.200.128.2"]);
+    });
+    it("a pool inserted first moves the others, unless they are pinned with meshBlock", () => {
+        assert.deepEqual(of([pool("new"), pool("a")]).slice(2), ["c-a-1=10.200.1.1", "c-a-2=10.200.1.2"]);
+        assert.deepEqual(of([pool("new", { meshBlock: 1 }), pool("a", { meshBlock: 0 })]).slice(2), ["c-a-1=10.200.0.1", "c-a-2=10.200.0.2"]);
+    });
+    it("a machine removed from the middle of a list moves the later ones, unless they pin meshAddress", () => {
+        assert.deepEqual(of([onprem("op", [{ name: "m1" }, { name: "m3" }])]), ["m1=10.200.0.1", "m3=10.200.0.2"]);
+        assert.deepEqual(of([onprem("op", [{ name: "m1" }, { name: "m3", meshAddress: "10.200.0.3" }])]), ["m1=10.200.0.1", "m3=10.200.0.3"]);
+    });
+});

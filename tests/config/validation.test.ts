@@ -260,6 +260,18 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         ],
     },
     {
+        name: "mesh pins that collide or leave the mesh",
+        config: withConfig((c) => {
+            c["infra:mesh"] = { enabled: true };
+            c["infra:pools"][1].meshBlock = 0;
+            c["infra:pools"].push({ name: "op", provider: "static", role: "worker", nodes: [{ name: "op-1", address: "192.168.18.9", user: "ubuntu", meshAddress: "10.201.0.1" }] });
+        }),
+        expected: [
+            "infra:pools[1].meshBlock: gives node 1 of pool workers the mesh address 10.200.0.1, which node 1 of pool cp has already: pick a free block or address",
+            "infra:pools[2].nodes[0].meshAddress: 10.201.0.1 is outside the mesh 10.200.0.0/16",
+        ],
+    },
+    {
         name: "the mesh on the Hetzner network's range, on Calico's VXLAN port",
         config: withConfig((c) => (c["infra:mesh"] = { enabled: true, cidr: "10.0.0.0/16", port: 4789 })),
         expected: [

@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { describe, it } from "node:test";
+import * as YAML from "yaml";
 import { type MeshInterface, type MeshPeer, renderWireguardConfig, wireguardPublicKey } from "../../infra/nodes/mesh";
 import { planStack, planText, stackFilePath } from "../../tools/plan";
 import { requireRoot } from "./debian-root";
@@ -148,7 +149,7 @@ describe("the WireGuard mesh between real test hosts (wireguard-go in network na
         t.diagnostic(`whole test ${Date.now() - started} ms`);
     });
 
-    it("prod as planned: every node reaches every other node's mesh address over the program's own wg0 configurations", { timeout: 60_000 }, async (t) => {
+    it("prod as planned: every node reaches every other node's mesh address over the program's own wg0 configurations", { timeout: 75_000 }, async (t) => {
         const started = Date.now();
         const plan = await planStack("prod");
         const topology = topologyFromPlan(plan);
@@ -157,6 +158,18 @@ describe("the WireGuard mesh between real test hosts (wireguard-go in network na
         const failures = await net.pingMatrix({ timeoutMs: PING_TIMEOUT_MS });
         t.diagnostic(`${failures.length} of ${topology.nodes.length * (topology.nodes.length - 1)} pairs failed`);
         assert.deepEqual(pairs(failures), [], `prod: ${failures.length} pairs did not connect:\n${formatFailures(failures)}`);
+
+        await t.test("a pool inserted first, the running pools pinned with meshBlock: no address moves, every pair connects", { timeout: 25_000 }, async () => {
+            const doc = YAML.parse(fs.readFileSync(stackFilePath("prod"), "utf8"));
+            const pools = doc.config["infra:pools"] as Record<string, unknown>[];
+            pools.forEach((p, i) => (p.meshBlock = i));
+            pools.unshift({ name: "edge", provider: "static", role: "worker", meshBlock: pools.length, nodes: [{ name: "k8s-edge-1", address: "192.168.18.230", user: "ubuntu" }] });
+            const next = topologyFromPlan(await planText("prod", YAML.stringify(doc)));
+            const applied = await net.apply(next);
+            assert.deepEqual(applied, { moved: [], added: ["k8s-edge-1"], removed: [] });
+            const after = await net.pingMatrix({ timeoutMs: PING_TIMEOUT_MS });
+            assert.deepEqual(pairs(after), [], `after the insertion: ${after.length} pairs did not connect:\n${formatFailures(after)}`);
+        });
         await net.dispose();
         t.diagnostic(`whole test ${Date.now() - started} ms`);
     });

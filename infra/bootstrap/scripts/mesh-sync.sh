@@ -12,7 +12,7 @@ bundle=$(cat)
 
 current=$(grep -m1 -E '^Address = ' "$ROOT$base" 2>/dev/null | sed -E 's/^Address = ([^/]+).*/\1/' || true)
 if [ -n "$current" ] && [ "$current" != "$MESH_ADDRESS" ] && in_cluster; then
-  fail "this node's mesh address would move from $current to $MESH_ADDRESS (a pool inserted before others, or a machine removed from the middle of a list): a running node's mesh address is its node IP; keep the order of infra:pools and of each pool's nodes (append at the end)"
+  fail "this node's mesh address would move from $current to $MESH_ADDRESS (a pool inserted before others, or a machine removed from the middle of a list): a running node's mesh address is its node IP; append pools and machines at the end, or pin the running ones (infra:pools[].meshBlock, infra:pools[].nodes[].meshAddress)"
 fi
 write_bundle <<<"$bundle"
 install -d -m 0700 "$ROOT/etc/wireguard/peers.d"

@@ -1,7 +1,7 @@
 /** Rules on the networks: the nodes' private networks, the mesh between sites, and ranges that must not overlap. */
 import * as ipaddr from "ipaddr.js";
 import { cidrContains, cidrContainsAddress, cidrsOverlap } from "../cidr";
-import { controlPlaneCount, nodeNames } from "../names";
+import { controlPlaneCount, MAX_MESH_NODES_PER_POOL, meshAddresses, nodeNames } from "../names";
 import { HETZNER_LOCATIONS, type Settings } from "../schema";
 import { infraKey as P, isOnPrem, type Report, siteOf } from "./common";
 
@@ -29,8 +29,9 @@ export function meshProblems(s: Settings, add: Report): void {
     if (!s.mesh.enabled) return;
     if (Number(s.mesh.cidr.split("/")[1]) > 16) add(P("mesh", "cidr"), `${s.mesh.cidr} must be a /16 or larger (pool p, node n gets .p.(n+1))`);
     s.pools.forEach((p, i) => {
-        if (nodeNames("", p).length > 250) add(P("pools", i), "has more than 250 nodes: a mesh pool holds at most 250 (split it)");
+        if (nodeNames("", p).length > MAX_MESH_NODES_PER_POOL) add(P("pools", i), `has more than ${MAX_MESH_NODES_PER_POOL} nodes: a mesh pool holds at most ${MAX_MESH_NODES_PER_POOL} (split it)`);
     });
+    meshAddressProblems(s, add);
     meshRangeProblems(s, add);
     if (s.mesh.port === VXLAN_PORT)
         add(P("mesh", "port"), `${VXLAN_PORT} is Calico's VXLAN port (pod traffic between nodes); pick another UDP port, e.g. the default 51820`);
@@ -39,6 +40,21 @@ export function meshProblems(s: Settings, add: Report): void {
         add(P("kubernetes", "apiEndpoint"), "is required with the mesh and several control planes: a DNS name, which every node resolves to the control planes' mesh addresses (a load balancer on one site's network is out of the other sites' reach)");
     if (s.mode === "cluster" && endpoint && ipaddr.isValid(endpoint) && sites.size > 1)
         add(P("kubernetes", "apiEndpoint"), `${endpoint} is an address on one site's network, out of the other sites' reach: use a DNS name, which every node resolves to the control planes' mesh addresses`);
+}
+
+/** Every node's mesh address is inside the mesh and its own (pins and blocks must not collide). */
+function meshAddressProblems(s: Settings, add: Report): void {
+    const seen = new Map<string, string>();
+    for (const a of meshAddresses("", s.pools, s.mesh.cidr, s.mode === "burst" ? 128 : 0)) {
+        const pool = s.pools[a.pool];
+        const pinned = isOnPrem(pool) && pool.nodes[a.node].meshAddress !== undefined;
+        const at = pinned ? P("pools", a.pool, "nodes", a.node, "meshAddress") : pool.meshBlock !== undefined ? P("pools", a.pool, "meshBlock") : P("pools", a.pool);
+        const who = isOnPrem(pool) ? pool.nodes[a.node].name : `node ${a.node + 1} of pool ${pool.name}`;
+        if (pinned && !cidrContainsAddress(s.mesh.cidr, a.address)) add(at, `${a.address} is outside the mesh ${s.mesh.cidr}`);
+        const other = seen.get(a.address);
+        if (other) add(at, `gives ${who} the mesh address ${a.address}, which ${other} has already: pick a free block or address`);
+        else seen.set(a.address, who);
+    }
 }
 
 /** Calico's VXLAN port: the mesh must not take it (and it must not be opened to the world). */
