@@ -6,10 +6,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { BurstWorkers } from "../infra/bootstrap/burst-workers";
-import { ConfigError, type StackConfig } from "../infra/config";
+import { BURST_POOL_OFFSET, ConfigError, type StackConfig } from "../infra/config";
 import { createNodes, meshPeers } from "../infra/nodes";
 import { BURST_LABEL, BURST_TAINT } from "../infra/nodes/labels";
-import { BURST_POOL_OFFSET } from "../infra/nodes/mesh";
 import { meshOptions, nodeLayerArgs } from "./nodes";
 import { type BaseOutputs, type BurstStackOutputs, checkBase, type StackOutputs } from "./outputs";
 

@@ -22,5 +22,5 @@ export function nodeLayerArgs(cfg: StackConfig, mesh: MeshOptions | undefined): 
 /** The mesh of this stack's nodes: addresses from `meshAddresses` (blocks from `offset`), and the peers of other stacks. */
 export function meshOptions(cfg: StackConfig, mesh: { cidr: string; port: number }, offset: number, extraPeers: readonly MeshPeer[]): MeshOptions {
     const addresses = new Map(meshAddresses(cfg.clusterName, cfg.pools, mesh.cidr, offset).map((a) => [a.name, a.address]));
-    return { cidr: mesh.cidr, port: mesh.port, addresses, extraPeers: [...extraPeers] };
+    return { port: mesh.port, addresses, extraPeers: [...extraPeers] };
 }

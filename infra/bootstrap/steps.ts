@@ -44,7 +44,7 @@ export function prepareNode(node: ClusterNode, k: PrepareSettings, parent: pulum
         }),
     );
     // The mesh configuration holds the node's WireGuard private key: standard input only.
-    const stdin = node.mesh ? pulumi.secret(node.mesh.config.apply((c) => renderBundle([{ path: "/etc/wireguard/wg0.base.conf", mode: "0600", content: c }]))) : undefined;
+    const stdin = node.mesh ? meshBundle(node.mesh) : undefined;
     return new command.remote.Command(
         `${node.name}-prepare`,
         { connection: node.connection, create: rootScript(node.connection, script), stdin },
@@ -54,11 +54,16 @@ export function prepareNode(node: ClusterNode, k: PrepareSettings, parent: pulum
     );
 }
 
+/** The node's own wg0 configuration (its private key inside) as a bundle, secret. */
+function meshBundle(mesh: NonNullable<ClusterNode["mesh"]>): pulumi.Output<string> {
+    return pulumi.secret(mesh.config.apply((c) => renderBundle([{ path: "/etc/wireguard/wg0.base.conf", mode: "0600", content: c }])));
+}
+
 /** `<node>-mesh`: the node's own mesh configuration (key, address, its stack's peers), kept in step with the stack. */
 export function meshSync(node: ClusterNode, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
     const mesh = node.mesh!;
     const script = rootScript(node.connection, composeScript(SCRIPTS.meshSync, { MESH_ADDRESS: mesh.address }));
-    const stdin = pulumi.secret(mesh.config.apply((c) => renderBundle([{ path: "/etc/wireguard/wg0.base.conf", mode: "0600", content: c }])));
+    const stdin = meshBundle(mesh);
     return new command.remote.Command(`${node.name}-mesh`, { connection: node.connection, create: script, update: script, stdin }, { parent, dependsOn });
 }
 

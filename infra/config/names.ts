@@ -22,6 +22,9 @@ export function controlPlaneCount(pools: readonly Pool[]): number {
     return pools.filter((p) => p.role === "control-plane").reduce((sum, p) => sum + nodeNames("", p).length, 0);
 }
 
+/** Burst stacks' pools take mesh blocks from here, the base's below it: the two never collide. */
+export const BURST_POOL_OFFSET = 128;
+
 /** Nodes a mesh pool holds at most: hosts .1 to .250 of its block. */
 export const MAX_MESH_NODES_PER_POOL = 250;
 

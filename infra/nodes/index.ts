@@ -32,7 +32,6 @@ export interface NodeLayer {
 }
 
 export interface MeshOptions {
-    readonly cidr: string;
     readonly port: number;
     /** Every node's mesh address, by name (infra/config `meshAddresses`). */
     readonly addresses: ReadonlyMap<string, string>;

@@ -11,7 +11,6 @@
  */
 import { createPrivateKey, createPublicKey } from "node:crypto";
 
-export const BURST_POOL_OFFSET = 128;
 /** wg0's MTU, set rather than guessed: 1500-byte links less WireGuard's 80 bytes (IPv6 outer headers). */
 export const MESH_MTU = 1420;
 /** The pod network's MTU over the mesh: wg0's less VXLAN's 50 bytes, so full-size pod packets never fragment. */

@@ -176,6 +176,15 @@ bring_up_wg0() {
   fi
 }
 
+# apply_wg0: wg0.conf assembled and applied (and wg0 brought up if it is not running), retried by
+# the next run until it succeeded. (Not `apply_wg0 || ...`: bash ignores set -e inside a function
+# tested that way.)
+apply_wg0() {
+  install -d -m 0700 "$ROOT/etc/wireguard/peers.d"
+  if assemble_wireguard || ! systemctl is-active --quiet wg-quick@wg0; then pending wg0; fi
+  settle wg0 bring_up_wg0
+}
+
 # drain_node NAME: evicts a node's pods (respecting disruption budgets) and deletes its Node
 # object; on a NotReady node, whose pods can never confirm their end, without waiting for them.
 drain_node() {

@@ -15,6 +15,5 @@ if [ -n "$current" ] && [ "$current" != "$MESH_ADDRESS" ] && in_cluster; then
   fail "this node's mesh address would move from $current to $MESH_ADDRESS (a pool inserted before others, or a machine removed from the middle of a list): a running node's mesh address is its node IP; append pools and machines at the end, or pin the running ones (infra:pools[].meshBlock, infra:pools[].nodes[].meshAddress)"
 fi
 write_bundle <<<"$bundle"
-install -d -m 0700 "$ROOT/etc/wireguard/peers.d"
-if assemble_wireguard; then pending wg0; fi
-if marked pending-wg0; then settle wg0 bring_up_wg0; else log "up to date"; fi
+apply_wg0
+log "in step as $MESH_ADDRESS"

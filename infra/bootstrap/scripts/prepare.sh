@@ -57,9 +57,7 @@ if [ "${MESH:-0}" = 1 ]; then
     log "installing wireguard-tools"
     if [ "$family" = apt ]; then apt_update && apt_install wireguard-tools; else dnf install -y -q wireguard-tools; fi
   fi
-  install -d -m 0700 "$ROOT/etc/wireguard/peers.d"
-  if assemble_wireguard || ! systemctl is-active --quiet wg-quick@wg0; then pending wg0; fi
-  settle wg0 bring_up_wg0
+  apply_wg0
 fi
 
 # The API endpoint's name, where the mesh carries the API: the control planes' mesh addresses,

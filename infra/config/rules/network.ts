@@ -1,7 +1,7 @@
 /** Rules on the networks: the nodes' private networks, the mesh between sites, and ranges that must not overlap. */
 import * as ipaddr from "ipaddr.js";
 import { cidrContains, cidrContainsAddress, cidrsOverlap } from "../cidr";
-import { controlPlaneCount, MAX_MESH_NODES_PER_POOL, meshAddresses, nodeNames } from "../names";
+import { BURST_POOL_OFFSET, controlPlaneCount, MAX_MESH_NODES_PER_POOL, meshAddresses, nodeNames } from "../names";
 import { HETZNER_LOCATIONS, type Settings } from "../schema";
 import { infraKey as P, isOnPrem, type Report, siteOf } from "./common";
 
@@ -45,7 +45,7 @@ export function meshProblems(s: Settings, add: Report): void {
 /** Every node's mesh address is inside the mesh and its own (pins and blocks must not collide). */
 function meshAddressProblems(s: Settings, add: Report): void {
     const seen = new Map<string, string>();
-    for (const a of meshAddresses("", s.pools, s.mesh.cidr, s.mode === "burst" ? 128 : 0)) {
+    for (const a of meshAddresses("", s.pools, s.mesh.cidr, s.mode === "burst" ? BURST_POOL_OFFSET : 0)) {
         const pool = s.pools[a.pool];
         const pinned = isOnPrem(pool) && pool.nodes[a.node].meshAddress !== undefined;
         const at = pinned ? P("pools", a.pool, "nodes", a.node, "meshAddress") : pool.meshBlock !== undefined ? P("pools", a.pool, "meshBlock") : P("pools", a.pool);
