@@ -6,6 +6,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { thinComponent } from "../component";
 import { type NodeAccess, type SshTarget, targetConnection } from "../nodes/access";
 import { type MeshPeer, renderPeers } from "../nodes/mesh";
 import type { ClusterNode } from "../nodes/types";
@@ -43,7 +44,7 @@ function peersOnBaseNode(t: SshTarget, a: BurstWorkersArgs, peers: pulumi.Output
     return new command.remote.Command(`${t.name}-peers-${a.clusterName}`, { connection, create: add, update: add, delete: remove, stdin: peers }, { parent, dependsOn });
 }
 
-export function createBurstWorkers(a: BurstWorkersArgs, parent: pulumi.Resource): { joins: command.remote.Command[] } {
+export function createBurstWorkers(_name: string, a: BurstWorkersArgs, parent: pulumi.Resource): { joins: command.remote.Command[] } {
     // Keepalives: base nodes behind NAT (on-prem) keep their mappings open towards the workers.
     const peers = a.peers?.apply((p) => renderPeers(p, true));
     const controlPlane = targetConnection(a.access, a.controlPlane);
@@ -65,12 +66,4 @@ export function createBurstWorkers(a: BurstWorkersArgs, parent: pulumi.Resource)
     return { joins };
 }
 
-export class BurstWorkers extends pulumi.ComponentResource {
-    readonly joins: command.remote.Command[];
-
-    constructor(name: string, args: BurstWorkersArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("infra:bootstrap:BurstWorkers", name, {}, opts);
-        ({ joins: this.joins } = createBurstWorkers(args, this));
-        this.registerOutputs({});
-    }
-}
+export class BurstWorkers extends thinComponent("infra:bootstrap:BurstWorkers", createBurstWorkers) {}

@@ -107,7 +107,6 @@ function initFirstControlPlane(first: ClusterNode, i: InitInputs, parent: pulumi
                 taints: first.taints,
             }),
         },
-        { path: "/etc/kubernetes/infra/bootstrap-token", mode: "0600", content: tok },
     ]);
     // `update` never re-runs kubeadm init on an initialised node (it checks that the CA and the
     // endpoint still match), nor on a machine that holds no cluster (a replaced first control

@@ -40,7 +40,10 @@ describe("kubeadm configuration of the example stacks", () => {
             assert.equal(clusterCfg.kubernetesVersion, "v1.35.9");
             assert.equal(clusterCfg.networking.podSubnet, "10.244.0.0/16");
             assert.equal(kubelet.cgroupDriver, "systemd");
-            assert.equal(initCfg.bootstrapTokens[0].token, files.get("/etc/kubernetes/infra/bootstrap-token"));
+            // init's token is the one the join-token step keeps on the cluster (no other copy on disk).
+            const tokenStep = plan.resources.find((r) => r.name.endsWith("-join-token"))!;
+            assert.equal(initCfg.bootstrapTokens[0].token, plan.plainInputs.get(tokenStep.urn)!.stdin);
+            assert.equal(files.get("/etc/kubernetes/infra/bootstrap-token"), undefined);
             for (const f of ["ca.crt", "ca.key", "sa.key", "sa.pub", "front-proxy-ca.crt", "front-proxy-ca.key", "etcd/ca.crt", "etcd/ca.key"])
                 assert.ok(files.has(`/etc/kubernetes/pki/${f}`), f);
         });
