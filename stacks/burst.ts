@@ -41,7 +41,7 @@ export async function burstStack(input: StackConfig): Promise<StackOutputs<Burst
     const base = await readBase(cfg);
     // The workers' token is their own (BurstWorkers); the base's endpoint and CA hash pin the cluster.
     const join = { endpoint: pulumi.output(base.join.endpoint), caCertHash: pulumi.secret(base.join.caCertHash) };
-    const versions = { version: base.join.kubernetesVersion, containerdVersion: base.join.containerdVersion, apiHosts: base.mesh?.apiHosts ?? undefined };
+    const versions = { version: base.join.kubernetesVersion, containerdVersion: base.join.containerdVersion, apiHosts: base.mesh?.apiHosts ?? undefined, nodePackages: base.join.nodePackages ?? [] };
     const args = nodeLayerArgs(cfg, base.mesh ? meshOptions(cfg, base.mesh, BURST_POOL_OFFSET, base.mesh.peers) : undefined);
     const layer = createNodes(args);
     new BurstWorkers(`${cfg.clusterName}-workers`, {

@@ -13,6 +13,7 @@ import { sshTarget } from "../infra/nodes/access";
 import type { AwsAutoscalingPool } from "../infra/nodes/aws-autoscaling";
 import { createApiEndpoint } from "../infra/nodes/endpoint";
 import { POD_MTU_OVER_MESH } from "../infra/nodes/mesh";
+import { platformNodePackages } from "../infra/platform";
 import { createAwsIngressLoadBalancer } from "../infra/platform/aws-ingress";
 import { createApps } from "./apps";
 import { meshOptions, nodeLayerArgs } from "./nodes";
@@ -55,6 +56,7 @@ export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<Clust
     const layer = createNodes(nodeLayerArgs(cfg, cfg.mesh.enabled ? meshOptions(cfg, cfg.mesh, 0, []) : undefined));
     const endpoint = createApiEndpoint({ clusterName: cfg.clusterName, configured: k.apiEndpoint, layer });
     const apiHosts = meshApiHosts(cfg, layer);
+    const nodePackages = platformNodePackages(cfg.choices);
     const cluster = new KubeadmCluster(cfg.clusterName, {
         clusterName: cfg.clusterName,
         nodes: layer.nodes,
@@ -64,10 +66,11 @@ export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<Clust
         etcdBackups: etcdBackupSettings(cfg),
         podMtu: cfg.mesh.enabled ? POD_MTU_OVER_MESH : undefined,
         apiHosts,
+        nodePackages,
     });
-    const autoscaling = createAutoscalingPools(cfg, layer.aws, (pool) => asgJoinScript(cluster.join, k, pool, cloudProviderExternal));
+    const autoscaling = createAutoscalingPools(cfg, layer.aws, (pool) => asgJoinScript(cfg.clusterName, cluster.join, { ...k, nodePackages }, pool, cloudProviderExternal));
     const ingressLoadBalancer = awsIngress(cfg, layer, autoscaling);
-    const platform = platformFor(cfg, cluster, layer);
+    const platform = platformFor(cfg, cluster, layer, ingressLoadBalancer?.dnsName);
     const app = createApps(cfg, cluster, platform);
     return {
         clusterName: cfg.clusterName,
@@ -88,6 +91,7 @@ export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<Clust
             containerdVersion: k.containerdVersion,
             podCidr: k.podCidr,
             serviceCidr: k.serviceCidr,
+            nodePackages,
         },
         joinTokenExpires: k.joinTokenTtlHours === 0 ? "never" : pulumi.output(`${k.joinTokenTtlHours}h after it was issued`),
         access: { controlPlane: sshTarget(layer.nodes[0]), nodes: layer.nodes.map(sshTarget), bastion: cfg.ssh.bastion ?? null },

@@ -13,7 +13,6 @@ export function nodeLayerArgs(cfg: StackConfig, mesh: MeshOptions | undefined): 
         admin: { publicKey: cfg.ssh.publicKey ?? "", adminCidrs: cfg.ssh.adminCidrs },
         hetzner: cfg.hetzner,
         aws: cfg.aws,
-        ebsCsi: cfg.choices.cloudIntegration === "aws",
         protectControlPlanes: cfg.environment === "prod",
         mesh,
     };

@@ -27,6 +27,8 @@ export interface PublishedJoin {
     readonly containerdVersion: string;
     readonly podCidr: string;
     readonly serviceCidr: string;
+    /** Host packages the base's add-ons need on every node, burst workers included (absent before this version). */
+    readonly nodePackages?: readonly string[];
 }
 
 /** How a burst stack reaches the base's nodes: the first control plane drains burst workers that leave, every node learns their mesh keys. */

@@ -1,4 +1,5 @@
 /** Builds the platform layer's arguments from the stack config and whatever cluster the stack has. */
+import * as pulumi from "@pulumi/pulumi";
 import type { ClusterHandle } from "../infra/bootstrap/types";
 import type { StackConfig } from "../infra/config";
 import type { NodeLayer } from "../infra/nodes";
@@ -8,8 +9,11 @@ function escapeRegex(s: string): string {
     return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** The platform on `cluster`; `layer` is the stack's own nodes, absent on a cluster the program did not build. */
-export function platformFor(cfg: StackConfig, cluster: ClusterHandle, layer?: NodeLayer): Platform {
+/**
+ * The platform on `cluster`; `layer` is the stack's own nodes, absent on a cluster the program did
+ * not build; `ingressAddress` what stands in front of the ingress node ports (the AWS load balancer).
+ */
+export function platformFor(cfg: StackConfig, cluster: ClusterHandle, layer?: NodeLayer, ingressAddress?: pulumi.Input<string>): Platform {
     const choices = cfg.choices;
     const firstHetzner = cfg.pools.find((p) => p.provider === "hetzner");
     const onprem = layer?.nodes.filter((n) => n.provider === "vmware" || n.provider === "static") ?? [];
@@ -21,6 +25,9 @@ export function platformFor(cfg: StackConfig, cluster: ClusterHandle, layer?: No
         ...(cfg.pools.some((p) => p.provider === "aws") ? [cfg.aws.vpcCidr] : []),
         ...cfg.pools.flatMap((p) => (p.provider === "vmware" || p.provider === "static" ? p.nodes.map((n) => `${n.privateAddress ?? n.address}/32`) : [])),
     ].filter((n) => /^\d/.test(n));
+    // The Hetzner cloud controller adds each server's public IPv4 as an ExternalIP, which the kubelet's
+    // serving certificate request then carries too.
+    const publicHetzner = choices.cloudIntegration === "hetzner" ? (layer?.nodes.filter((n) => n.provider === "hetzner") ?? []).map((n) => pulumi.interpolate`${n.publicAddress}/32`) : [];
     return new Platform(`${cfg.clusterName}-platform`, {
         provider: cluster.provider,
         dependsOn: [...cluster.ready],
@@ -36,7 +43,9 @@ export function platformFor(cfg: StackConfig, cluster: ClusterHandle, layer?: No
                       loadBalancerName: `${cfg.clusterName}-ingress`,
                   }
                 : undefined,
+        aws: choices.cloudIntegration === "aws" ? { clusterName: cfg.clusterName, region: cfg.awsRegion! } : undefined,
         nodeNameRegex,
-        nodeNetworks,
+        nodeNetworks: [...nodeNetworks, ...publicHetzner],
+        ingressStatusAddress: ingressAddress,
     });
 }

@@ -33,6 +33,11 @@ export interface AppArgs {
     /** The cluster issuer of the app's certificate (none: plain HTTP). */
     readonly issuer?: string;
     /** Class of the platform's ingress controller. */
+    /**
+     * The ingress controller publishes a status address on the Ingress (false: nothing will, and the
+     * Ingress carries `pulumi.com/skipAwait`, or Pulumi would wait for one until it times out).
+     */
+    readonly ingressPublishesStatus: boolean;
     readonly ingressClass: string;
     /** Namespace of the ingress controller, the only source of web traffic. */
     readonly ingressNamespace: string;
@@ -50,18 +55,24 @@ export interface AppArgs {
 
 export const REGISTRY_SECRET = "registry-credentials";
 
-/** Every app pod runs non-root under the restricted profile, the database's included. */
-export const APP_POD_SECURITY: PodSecurityLevel = "restricted";
+/**
+ * The app namespace's Pod Security level: restricted, the least the app's own pods need. Percona's
+ * pods (pxc-db 1.20.0: no container securityContext, fsGroup only) need baseline, which the
+ * namespace then enforces; it still warns at restricted.
+ */
+export function appPodSecurity(engine: string | undefined): PodSecurityLevel {
+    return engine === "percona" ? "baseline" : "restricted";
+}
 
 /** The `.dockerconfigjson` of a private registry. */
 export function dockerConfigJson(server: string, username: string, password: string): string {
     return JSON.stringify({ auths: { [server]: { username, password, auth: Buffer.from(`${username}:${password}`).toString("base64") } } });
 }
 
-export function namespaceLabels(namespace: string): Record<string, string> {
+export function namespaceLabels(namespace: string, enforce: PodSecurityLevel): Record<string, string> {
     return {
-        "pod-security.kubernetes.io/enforce": APP_POD_SECURITY,
-        "pod-security.kubernetes.io/warn": APP_POD_SECURITY,
+        "pod-security.kubernetes.io/enforce": enforce,
+        "pod-security.kubernetes.io/warn": "restricted",
         "app.kubernetes.io/part-of": namespace,
         "app.kubernetes.io/managed-by": "pulumi",
     };
@@ -111,7 +122,7 @@ function createAppDatabase(c: AppContext): Database | undefined {
             initSql: s.database.initSql,
             resources: s.database.resources,
             protect: c.args.protectData,
-            podSecurity: APP_POD_SECURITY,
+            podSecurity: appPodSecurity(s.database.engine),
             provider: c.args.provider,
             dependsOn: [c.ns],
         },
@@ -163,7 +174,7 @@ function createIngress(c: AppContext, routes: Route[]): void {
     new k8s.networking.v1.Ingress(
         `${c.name}-ingress`,
         {
-            metadata: { name: "app", namespace: s.namespace, labels: labels(c.id, "app", "ingress"), annotations: ingressAnnotations(c.args.issuer) },
+            metadata: { name: "app", namespace: s.namespace, labels: labels(c.id, "app", "ingress"), annotations: ingressAnnotations(c.args.issuer, c.args.ingressPublishesStatus) },
             spec: ingressSpec({ host: s.host, ingressClass: c.args.ingressClass, issuer: c.args.issuer, routes }),
         },
         c.child,
@@ -214,7 +225,7 @@ export interface AppResult {
 
 export function createApp(name: string, a: AppArgs, parent: pulumi.Resource): AppResult {
     const s = a.settings;
-    const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: s.namespace, labels: namespaceLabels(s.namespace) } }, { provider: a.provider, parent, dependsOn: a.dependsOn });
+    const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: s.namespace, labels: namespaceLabels(s.namespace, appPodSecurity(s.database?.engine)) } }, { provider: a.provider, parent, dependsOn: a.dependsOn });
     const c: AppContext = { name, args: a, id: { partOf: s.namespace, instance: name }, ns, parent, child: { provider: a.provider, dependsOn: [ns], parent } };
     const pullSecrets = createRegistrySecret(c);
     const database = createAppDatabase(c);

@@ -27,9 +27,16 @@ export function appUrl(host: string, issuer?: string): string {
     return `${issuer ? "https" : "http"}://${host}/`;
 }
 
-export function ingressAnnotations(issuer?: string): Record<string, string> {
-    return issuer ? { "cert-manager.io/cluster-issuer": issuer } : {};
+/**
+ * cert-manager's issuer; and, where no controller publishes a status address, `skipAwait`:
+ * pulumi-kubernetes waits for `.status.loadBalancer.ingress` on every Ingress (await/ingress.go).
+ */
+export function ingressAnnotations(issuer: string | undefined, publishesStatus: boolean): Record<string, string> {
+    return { ...(issuer ? { "cert-manager.io/cluster-issuer": issuer } : {}), ...(publishesStatus ? {} : { [SKIP_AWAIT]: "true" }) };
 }
+
+/** The annotation that tells pulumi-kubernetes not to wait for an object to become ready (metadata/annotations.go). */
+export const SKIP_AWAIT = "pulumi.com/skipAwait";
 
 export function ingressSpec(a: AppIngressArgs): k8s.types.input.networking.v1.IngressSpec {
     return {

@@ -49,17 +49,38 @@ export function calicoValues(podCidr: string, mtu?: number): CalicoValues {
     };
 }
 
+/**
+ * Since Calico 3.32 the tigera-operator chart carries no CRDs (its README: install the
+ * `crd.projectcalico.org.v1` chart first): without them its Installation and APIServer objects have
+ * no kind to be. The CRD chart goes first, at the same version; the operator leaves the CRDs to it
+ * (`manageCRDs: false`: one owner, no field manager fight on an upgrade).
+ */
 export function installCalico(name: string, args: CalicoArgs, parent: pulumi.Resource): k8s.helm.v4.Chart {
+    const crds = installChart(
+        `${name}-calico-crds`,
+        {
+            ref: { chart: CALICO_CRD_CHART, version: `v${args.version}`, repo: CALICO_CHART_REPO },
+            namespace: "tigera-operator",
+            createNamespace: false,
+            podSecurity: "privileged",
+            values: {},
+            provider: args.provider,
+            dependsOn: args.dependsOn,
+        },
+        parent,
+    );
     return installChart(
         `${name}-calico`,
         {
             ref: { chart: "tigera-operator", version: `v${args.version}`, repo: CALICO_CHART_REPO },
             namespace: "tigera-operator",
             podSecurity: "privileged",
-            values: calicoValues(args.podCidr, args.mtu),
+            values: { ...calicoValues(args.podCidr, args.mtu), manageCRDs: false },
             provider: args.provider,
-            dependsOn: args.dependsOn,
+            dependsOn: [...args.dependsOn, crds],
         },
         parent,
     );
 }
+
+export const CALICO_CRD_CHART = "crd.projectcalico.org.v1";

@@ -55,6 +55,8 @@ export interface KubeadmClusterArgs {
     readonly podMtu?: number;
     /** The API endpoint's name every node resolves to the control planes' mesh addresses. */
     readonly apiHosts?: ApiHosts;
+    /** Host packages the platform's add-ons need on every node. */
+    readonly nodePackages?: readonly string[];
 }
 
 export interface KubeadmClusterParts {
@@ -153,7 +155,7 @@ export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, par
     const join: JoinMaterial = { endpoint: joinEndpoint, token, caCertHash: pki.caCertHash };
     const sharedPki = sharedPkiFiles(pki);
 
-    const prepareSettings = { version: k.version, containerdVersion: k.containerdVersion, apiHosts: args.apiHosts };
+    const prepareSettings = { version: k.version, containerdVersion: k.containerdVersion, apiHosts: args.apiHosts, nodePackages: args.nodePackages };
     const prepares = new Map(args.nodes.map((node) => [node.name, prepareNode(node, prepareSettings, parent)]));
     const init = initFirstControlPlane(first, { args, sharedPki, token, joinEndpoint, prepared: prepares.get(first.name)! }, parent);
 

@@ -24,6 +24,8 @@ export interface PrepareSettings {
      * resolves the name through /etc/hosts (where the mesh carries the API, no site's DNS does).
      */
     readonly apiHosts?: ApiHosts;
+    /** Host packages the platform's add-ons need (`nfs-client`), by role; prepare.sh names them per OS. */
+    readonly nodePackages?: readonly string[];
 }
 
 export interface ApiHosts {
@@ -41,6 +43,7 @@ export function prepareNode(node: ClusterNode, k: PrepareSettings, parent: pulum
             ROLE: node.role,
             MESH: node.mesh ? "1" : "0",
             ...(k.apiHosts ? { API_NAME: k.apiHosts.name, API_ADDRESSES: k.apiHosts.addresses.join(" ") } : {}),
+            ...(k.nodePackages?.length ? { NODE_PACKAGES: k.nodePackages.join(" ") } : {}),
         }),
     );
     // The mesh configuration holds the node's WireGuard private key: standard input only.
@@ -179,13 +182,16 @@ export interface AsgPool {
  * The first-boot script of an auto scaling group's instances: prepare, then join with the
  * cluster's material, the node's name and address filled in at boot. Secret (it holds the token).
  */
-export function asgJoinScript(material: JoinMaterial, k: PrepareSettings, pool: AsgPool, cloudProviderExternal: boolean): pulumi.Output<string> {
+export function asgJoinScript(clusterName: string, material: JoinMaterial, k: PrepareSettings, pool: AsgPool, cloudProviderExternal: boolean): pulumi.Output<string> {
     return pulumi.secret(
         pulumi.all([material.token, material.caCertHash, material.endpoint]).apply(([token, caCertHash, endpoint]) =>
             asgFirstBootScript({
                 K8S_VERSION: k.version,
                 CONTAINERD_VERSION: k.containerdVersion,
                 ROLE: "worker",
+                // <cluster>-<pool>-<instance id>: the cluster's node names, whose serving certificates are approved.
+                NAME_PREFIX: `${clusterName}-${pool.name}`,
+                ...(k.nodePackages?.length ? { NODE_PACKAGES: k.nodePackages.join(" ") } : {}),
                 JOIN_CONFIG: renderJoinConfig({
                     apiServerEndpoint: endpoint,
                     token,

@@ -8,6 +8,46 @@ import type { Settings } from "./schema";
 /** The node ports the ingress controller listens on when something outside the cluster feeds it (`nodePort` exposure, the AWS network load balancer). */
 export const INGRESS_NODE_PORTS = { http: 30080, https: 30443 } as const;
 
+/**
+ * What a distribution's default cluster already runs, read from each one's source
+ * (docs/real-world.md): an apps-only stack installs only what is missing. kind v0.32 ships
+ * local-path-provisioner with the default class `standard`; minikube v1.38 its hostpath
+ * provisioner with `standard`; k3s (and k3d) local-path as `local-path`, Traefik with the default
+ * IngressClass `traefik` behind ServiceLB, and metrics-server.
+ */
+export const DISTRIBUTIONS = {
+    kind: { storageClass: "standard", metricsServer: false, loadBalancer: false },
+    minikube: { storageClass: "standard", metricsServer: false, loadBalancer: false },
+    k3s: { storageClass: "local-path", ingressClass: "traefik", metricsServer: true, loadBalancer: true },
+    other: { metricsServer: false, loadBalancer: false },
+} as const satisfies Record<string, ClusterProvides>;
+export const DISTRIBUTION_NAMES = ["kind", "minikube", "k3s", "other"] as const satisfies readonly (keyof typeof DISTRIBUTIONS)[];
+
+/** What an existing cluster already runs: the platform uses it and never creates or takes over these. */
+export interface ClusterProvides {
+    /** The default StorageClass. */
+    readonly storageClass?: string;
+    /** An IngressClass whose controller runs. */
+    readonly ingressClass?: string;
+    readonly metricsServer: boolean;
+    /** LoadBalancer Services get an address. */
+    readonly loadBalancer: boolean;
+}
+
+/** The distribution's defaults with the stack file's `provides` over them; nothing for a cluster the stack builds. */
+export function clusterProvides(s: Settings): ClusterProvides | undefined {
+    if (s.mode !== "apps-only") return undefined;
+    const e = s.existingCluster ?? { distribution: "other" as const, provides: {} };
+    const base: ClusterProvides = DISTRIBUTIONS[e.distribution];
+    const p = e.provides;
+    return {
+        storageClass: p.storageClass ?? base.storageClass,
+        ingressClass: p.ingressClass ?? base.ingressClass,
+        metricsServer: p.metricsServer ?? base.metricsServer,
+        loadBalancer: p.loadBalancer ?? base.loadBalancer,
+    };
+}
+
 export type CloudIntegration = "hetzner" | "aws" | "none";
 export type Exposure = "loadBalancer" | "nodePort" | "hostNetwork";
 export type Provisioner = "hcloud-csi" | "ebs-csi" | "nfs" | "local-path" | "none";
@@ -20,7 +60,18 @@ export interface PlatformChoices {
     readonly databaseClass: string;
     /** metrics-server skips kubelet certificate checks: only on clusters this program did not bootstrap. */
     readonly kubeletInsecureTls: boolean;
+    /** The IngressClass apps use: the controller's the platform installs, or the one the cluster has. */
+    readonly ingressClass: string;
+    /** Install an ingress controller / metrics-server / a provisioner and classes (not when the cluster has one). */
+    readonly install: { readonly ingress: boolean; readonly metricsServer: boolean; readonly storage: boolean };
+    /** Something gives LoadBalancer Services an address (the Hetzner cloud controller; an existing cluster's). */
+    readonly loadBalancer: boolean;
+    /** What the existing cluster of an apps-only stack runs. */
+    readonly provides?: ClusterProvides;
 }
+
+/** The IngressClass of the controllers this program installs (both serve it). */
+export const INGRESS_CLASS = "nginx";
 
 export function nodeClouds(s: Settings): Set<string> {
     return new Set(s.pools.map((p) => (p.provider === "static" || p.provider === "vmware" ? "onprem" : p.provider)));
@@ -32,15 +83,27 @@ export function platformChoices(s: Settings): PlatformChoices {
     const cloudIntegration: CloudIntegration =
         s.platform.cloudIntegration ?? (s.mode === "cluster" && (only === "hetzner" || only === "aws") ? only : "none");
     const exposure: Exposure = s.platform.ingress.exposure ?? (cloudIntegration === "none" ? "nodePort" : "loadBalancer");
+    const provides = clusterProvides(s);
+    // On a cluster with a default class, volumes use it unless the stack file names a provisioner.
+    const existingClass = s.platform.storage.provisioner === undefined ? provides?.storageClass : undefined;
     const provisioner: Provisioner =
-        s.platform.storage.provisioner ?? (cloudIntegration === "hetzner" ? "hcloud-csi" : cloudIntegration === "aws" ? "ebs-csi" : "local-path");
+        s.platform.storage.provisioner ?? (existingClass ? "none" : cloudIntegration === "hetzner" ? "hcloud-csi" : cloudIntegration === "aws" ? "ebs-csi" : "local-path");
     const classes = s.platform.storage.classes;
-    const fallback = s.environment === "prod" ? (classes.find((c) => c.reclaimPolicy === "Retain")?.name ?? "") : (classes.find((c) => c.default)?.name ?? "");
+    const fallback = existingClass
+        ? existingClass
+        : s.environment === "prod"
+          ? (classes.find((c) => c.reclaimPolicy === "Retain")?.name ?? "")
+          : (classes.find((c) => c.default)?.name ?? "");
+    const installIngress = s.platform.ingress.enabled && !provides?.ingressClass;
     return {
         cloudIntegration,
         exposure,
         provisioner,
         databaseClass: s.platform.storage.databaseClass ?? fallback,
         kubeletInsecureTls: s.mode === "apps-only" && s.environment !== "prod",
+        ingressClass: provides?.ingressClass ?? INGRESS_CLASS,
+        install: { ingress: installIngress, metricsServer: s.platform.metricsServer.enabled && !provides?.metricsServer, storage: provisioner !== "none" },
+        loadBalancer: provides ? provides.loadBalancer : cloudIntegration === "hetzner",
+        ...(provides ? { provides } : {}),
     };
 }

@@ -9,7 +9,7 @@
  * object into a secret.
  */
 import { z } from "zod";
-import { INGRESS_NODE_PORTS } from "./platform";
+import { DISTRIBUTION_NAMES, INGRESS_NODE_PORTS } from "./platform";
 
 /** Rendered as "allowed keys: a, b" by `errors.ts`, which splits one issue into one line per unknown key. */
 function strict<T extends z.ZodRawShape>(shape: T) {
@@ -36,7 +36,8 @@ const hostOrIp = () =>
     z.string().regex(DNS_NAME, { error: "must be an IPv4 address or a DNS name" });
 
 /** Pinned component versions; each can be changed per stack in `infra:kubernetes`. */
-export const CALICO_VERSION = "3.32.3";
+// 3.32.1: the newest 3.32 release whose source was read (3.32.3, pinned before, was never published).
+export const CALICO_VERSION = "3.32.1";
 export const CONTAINERD_VERSION = "2.1.5";
 
 /** The node operating systems the bootstrap scripts support, by image name. */
@@ -165,7 +166,7 @@ const kubernetes = strict({
     cni: z.enum(["calico"]).default("calico").describe("Pod network add-on. Defaults to `calico`."),
     calicoVersion: z
         .string()
-        .regex(/^3\.\d{2}\.\d{1,2}$/, { error: "must be a Calico release such as 3.32.3" })
+        .regex(/^3\.\d{2}\.\d{1,2}$/, { error: "must be a Calico release such as 3.32.1" })
         .default(CALICO_VERSION)
         .describe(`Calico release (the tigera-operator chart). Defaults to ${CALICO_VERSION}.`),
     containerdVersion: z
@@ -436,8 +437,26 @@ const etcdBackups = strict({
     endpoint: z.url({ error: "must be an https URL such as https://fsn1.your-objectstorage.com" }).optional().describe("S3-compatible endpoint (path-style). Defaults to https://s3.<region>.amazonaws.com."),
 });
 
+const provides = strict({
+    storageClass: dnsLabel("a storage class name")
+        .optional()
+        .describe("The cluster's default StorageClass: volumes use it and no provisioner or class is installed. Defaults to the distribution's."),
+    ingressClass: dnsLabel("an ingress class name")
+        .optional()
+        .describe("An IngressClass whose controller already runs: apps use it and no controller is installed. Defaults to the distribution's."),
+    metricsServer: z.boolean().optional().describe("metrics-server already runs (it owns APIService v1beta1.metrics.k8s.io). Defaults to the distribution's."),
+    loadBalancer: z.boolean().optional().describe("LoadBalancer Services get an address (a cloud, ServiceLB, MetalLB). Defaults to the distribution's."),
+});
+
 const existingCluster = strict({
     context: z.string().min(1).optional().describe("kubeconfig context to use. Defaults to the current context."),
+    distribution: z
+        .enum(DISTRIBUTION_NAMES)
+        .default("other")
+        .describe(
+            "What made the cluster, for what it already runs: `kind` (class standard, local-path), `minikube` (class standard), `k3s` (k3s and k3d: class local-path, ingress class traefik, metrics-server, ServiceLB) or `other` (nothing assumed). Defaults to other.",
+        ),
+    provides: provides.default({}).describe("What the cluster already runs, over the distribution's defaults: the platform installs only what is missing and never takes over these."),
 });
 
 /** The plain (non-secret) settings. Each key is `infra:<key>` in the stack file. */

@@ -32,7 +32,6 @@ export function createAutoscalingGroup(name: string, args: AwsAutoscalingPoolArg
             keyName: network.keyPair.keyName,
             vpcSecurityGroupIds: [network.securityGroup.id],
             blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { ...spec.rootVolume, encrypted: "true", deleteOnTermination: "true" } }],
-            iamInstanceProfile: network.instanceProfile ? { arn: network.instanceProfile.arn } : undefined,
             metadataOptions: spec.metadataOptions,
             userData,
             updateDefaultVersion: true,

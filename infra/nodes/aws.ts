@@ -54,14 +54,9 @@ export interface AwsNetworkArgs {
     readonly existingVpc?: { readonly vpcId: string; readonly subnetIds: readonly string[] };
     readonly publicKey: string;
     readonly adminCidrs: readonly string[];
-    /** Give nodes an instance profile with the EBS CSI driver's permissions (AWS integration). */
-    readonly ebsCsi: boolean;
     /** The mesh's UDP port, when the mesh is on. */
     readonly meshPort?: number;
 }
-
-/** AWS's managed policy for the EBS CSI driver. */
-export const EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
 
 /** Tags of every AWS resource of the cluster; `kubernetes.io/cluster/<name>` marks what the cluster owns. */
 export function awsTags(clusterName: string, environment: string): Record<string, string> {
@@ -73,7 +68,6 @@ interface AwsNetworkParts {
     readonly subnetIds: pulumi.Output<string>[];
     readonly securityGroup: aws.ec2.SecurityGroup;
     readonly keyPair: aws.ec2.KeyPair;
-    readonly instanceProfile?: aws.iam.InstanceProfile;
 }
 
 /** A VPC with one public subnet per availability zone (1/16 of the VPC each), behind an internet gateway. */
@@ -109,21 +103,6 @@ function createVpc(name: string, args: AwsNetworkArgs, tags: Record<string, stri
     return { vpcId: vpc.id, subnetIds };
 }
 
-/** The nodes' instance profile with the EBS CSI driver's permissions. */
-function ebsCsiInstanceProfile(name: string, clusterName: string, tags: Record<string, string>, parent: pulumi.Resource): aws.iam.InstanceProfile {
-    const role = new aws.iam.Role(
-        `${name}-node`,
-        {
-            namePrefix: `${clusterName}-node-`,
-            assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
-            tags,
-        },
-        { parent },
-    );
-    new aws.iam.RolePolicyAttachment(`${name}-node-ebs-csi`, { role: role.name, policyArn: EBS_CSI_POLICY }, { parent });
-    return new aws.iam.InstanceProfile(`${name}-node`, { namePrefix: `${clusterName}-node-`, role: role.name, tags }, { parent });
-}
-
 export function createAwsNetwork(name: string, args: AwsNetworkArgs, tags: Record<string, string>, parent: pulumi.Resource): AwsNetworkParts {
     const { vpcId, subnetIds } = args.existingVpc
         ? { vpcId: pulumi.output(args.existingVpc.vpcId), subnetIds: args.existingVpc.subnetIds.map((s) => pulumi.output(s)) }
@@ -140,7 +119,8 @@ export function createAwsNetwork(name: string, args: AwsNetworkArgs, tags: Recor
         { parent },
     );
     const keyPair = new aws.ec2.KeyPair(`${name}-key`, { keyName: args.clusterName, publicKey: args.publicKey, tags }, { parent });
-    return { vpcId, subnetIds, securityGroup, keyPair, instanceProfile: args.ebsCsi ? ebsCsiInstanceProfile(name, args.clusterName, tags, parent) : undefined };
+    // No instance profile: nothing on a node needs AWS credentials (the EBS CSI controller has its own, infra/platform/cloud.ts).
+    return { vpcId, subnetIds, securityGroup, keyPair };
 }
 
 export class AwsNetwork extends pulumi.ComponentResource implements AwsNetworkParts {
@@ -149,12 +129,11 @@ export class AwsNetwork extends pulumi.ComponentResource implements AwsNetworkPa
     readonly securityGroup: aws.ec2.SecurityGroup;
     readonly keyPair: aws.ec2.KeyPair;
     readonly tags: Record<string, string>;
-    readonly instanceProfile?: aws.iam.InstanceProfile;
 
     constructor(name: string, args: AwsNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("infra:nodes:AwsNetwork", name, {}, opts);
         this.tags = awsTags(args.clusterName, args.environment);
-        ({ vpcId: this.vpcId, subnetIds: this.subnetIds, securityGroup: this.securityGroup, keyPair: this.keyPair, instanceProfile: this.instanceProfile } = createAwsNetwork(
+        ({ vpcId: this.vpcId, subnetIds: this.subnetIds, securityGroup: this.securityGroup, keyPair: this.keyPair } = createAwsNetwork(
             name,
             args,
             this.tags,
@@ -219,7 +198,6 @@ export function createAwsInstances(args: AwsPoolArgs, parent: pulumi.Resource): 
                 subnetId: network.subnetIds[i % network.subnetIds.length],
                 vpcSecurityGroupIds: [network.securityGroup.id],
                 keyName: network.keyPair.keyName,
-                iamInstanceProfile: network.instanceProfile?.name,
                 associatePublicIpAddress: true,
                 rootBlockDevice: spec.rootVolume,
                 metadataOptions: spec.metadataOptions,

@@ -49,8 +49,6 @@ export interface NodeLayerArgs {
     readonly admin: { readonly publicKey: string; readonly adminCidrs: readonly string[] };
     readonly hetzner: Settings["hetzner"];
     readonly aws: Settings["aws"];
-    /** Give AWS nodes the EBS CSI driver's permissions (the AWS integration). */
-    readonly ebsCsi: boolean;
     /** `protect` the control planes' machines (prod). */
     readonly protectControlPlanes: boolean;
     readonly mesh?: MeshOptions;
@@ -130,7 +128,7 @@ export function createNodes(args: NodeLayerArgs): NodeLayer {
     const base = { clusterName: args.clusterName, environment: args.environment, ...args.admin, meshPort: args.mesh?.port };
     const firstHetzner = args.pools.find((p) => p.provider === "hetzner");
     const hetzner = firstHetzner?.provider === "hetzner" ? new HetznerNetwork(`${args.clusterName}-hetzner`, { ...base, ...args.hetzner, location: firstHetzner.location }) : undefined;
-    const aws = args.pools.some((p) => p.provider === "aws") ? new AwsNetwork(`${args.clusterName}-aws`, { ...base, ...args.aws, ebsCsi: args.ebsCsi }) : undefined;
+    const aws = args.pools.some((p) => p.provider === "aws") ? new AwsNetwork(`${args.clusterName}-aws`, { ...base, ...args.aws }) : undefined;
 
     const placed = args.pools.flatMap((pool) => {
         if (isAutoscaling(pool)) return [];

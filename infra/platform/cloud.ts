@@ -4,6 +4,7 @@
  * permissions come from the nodes' instance profile). The Hetzner token reaches the cluster only
  * as a Kubernetes Secret.
  */
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { thinComponent } from "../component";
@@ -27,7 +28,9 @@ export interface HcloudCsiValues {
 }
 export interface EbsCsiValues {
     storageClasses: never[];
-    controller: { replicaCount: number };
+    controller: { replicaCount: number; region: string };
+    node: { hostNetwork: boolean };
+    awsAccessSecret: { name: string; keyId: string; accessKey: string };
 }
 
 /** The cloud controller also routes pod traffic over the private network, so it must know the pods' range. */
@@ -40,9 +43,27 @@ export function hcloudCsiValues(): HcloudCsiValues {
     return { storageClasses: [] };
 }
 
-/** Storage classes are the platform's own (infra/platform/storage.ts), not the chart's; two controller replicas. */
-export function ebsCsiValues(): EbsCsiValues {
-    return { storageClasses: [], controller: { replicaCount: 2 } };
+/** AWS's managed policy for the EBS CSI driver. */
+export const EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
+export const EBS_CSI_SECRET = "aws-ebs-csi";
+
+/**
+ * The driver (2.64.0) learns its region and instance from the instance metadata service, or from
+ * the node's providerID and topology labels, which only an AWS cloud controller sets and none runs
+ * here (pkg/cloud/metadata). The nodes keep the metadata hop limit at 1, so no pod reaches the
+ * service (an auto scaling group's user data holds the join token):
+ * - the node plugin, root on every node, runs on the host network (one hop);
+ * - the controller, the only part that calls AWS, is told its region and gets an IAM user's keys
+ *   with the driver's policy, from a Secret: no node needs AWS credentials at all.
+ * Storage classes are the platform's own (infra/platform/storage.ts), not the chart's.
+ */
+export function ebsCsiValues(region: string): EbsCsiValues {
+    return {
+        storageClasses: [],
+        controller: { replicaCount: 2, region },
+        node: { hostNetwork: true },
+        awsAccessSecret: { name: EBS_CSI_SECRET, keyId: "key_id", accessKey: "access_key" },
+    };
 }
 
 export interface CloudParts {
@@ -67,12 +88,22 @@ export class HetznerCloud extends thinComponent("infra:platform:HetznerCloud", c
 export interface AwsCloudArgs {
     readonly provider: k8s.Provider;
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+    readonly clusterName: string;
+    readonly region: string;
 }
 
 export function createAwsCloud(name: string, args: AwsCloudArgs, parent: pulumi.Resource): CloudParts {
+    const user = new aws.iam.User(`${name}-ebs-csi`, { name: `${args.clusterName}-ebs-csi`, tags: { cluster: args.clusterName, "managed-by": "pulumi" } }, { parent });
+    new aws.iam.UserPolicyAttachment(`${name}-ebs-csi`, { user: user.name, policyArn: EBS_CSI_POLICY }, { parent });
+    const key = new aws.iam.AccessKey(`${name}-ebs-csi`, { user: user.name }, { parent, additionalSecretOutputs: ["secret"] });
+    const secret = new k8s.core.v1.Secret(
+        `${name}-ebs-csi`,
+        { metadata: { name: EBS_CSI_SECRET, namespace: "kube-system" }, type: "Opaque", stringData: { key_id: pulumi.secret(key.id), access_key: key.secret } },
+        { provider: args.provider, parent, dependsOn: args.dependsOn },
+    );
     const ebs = installChart(
         `${name}-ebs-csi`,
-        { ref: CHARTS.awsEbsCsi, namespace: "kube-system", createNamespace: false, podSecurity: "privileged", values: ebsCsiValues(), provider: args.provider, dependsOn: args.dependsOn },
+        { ref: CHARTS.awsEbsCsi, namespace: "kube-system", createNamespace: false, podSecurity: "privileged", values: ebsCsiValues(args.region), provider: args.provider, dependsOn: [...args.dependsOn, secret] },
         parent,
     );
     return { ready: [ebs] };

@@ -4,14 +4,15 @@
  * `.ready`, passed by stacks/platform.ts), never the nodes: it does not know where the cluster
  * came from.
  */
-import type * as k8s from "@pulumi/kubernetes";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformChoices, Settings } from "../config";
 import { CertManager, type IssuerName } from "./cert-manager";
 import { AwsCloud, HetznerCloud } from "./cloud";
-import { IngressController, INGRESS_CLASS } from "./ingress";
+import { IngressController, type IngressStatus, ingressStatus } from "./ingress";
 import { MetricsServer } from "./metrics-server";
 import { Storage } from "./storage";
+import { CHART_FACTS, CHARTS } from "./versions";
 
 export { INGRESS_CLASS } from "./ingress";
 
@@ -23,9 +24,13 @@ export interface PlatformArgs {
     readonly choices: PlatformChoices;
     /** For the Hetzner integration. */
     readonly hetzner?: { readonly token: pulumi.Output<string>; readonly network: pulumi.Input<string>; readonly location: string; readonly podCidr: string; readonly loadBalancerName: string };
+    /** For the AWS integration. */
+    readonly aws?: { readonly clusterName: string; readonly region: string };
     /** For verified kubelet certificates: which CSRs to approve. */
     readonly nodeNameRegex?: string;
-    readonly nodeNetworks?: string[];
+    readonly nodeNetworks?: pulumi.Input<string>[];
+    /** The address in front of the ingress node ports (the AWS network load balancer's name). */
+    readonly ingressStatusAddress?: pulumi.Input<string>;
 }
 
 /** Annotations of the ingress controller's LoadBalancer Service for the Hetzner cloud controller: a named balancer on the private network. */
@@ -50,6 +55,27 @@ export function ingressExposure(c: Pick<PlatformChoices, "cloudIntegration" | "e
 export interface PlatformParts {
     readonly issuer?: IssuerName;
     readonly ready: pulumi.Resource[];
+    /** Where the Ingresses of the apps' class get their status from (`none`: Pulumi must not wait for one). */
+    readonly ingressStatus: IngressStatus;
+}
+
+/**
+ * What the existing cluster is said to run, read (never created or adopted): a preview fails on a
+ * cluster that lacks it, and apps wait for it like for anything the platform installs.
+ */
+function existingObjects(name: string, c: PlatformChoices, provider: k8s.Provider, parent: pulumi.Resource): pulumi.Resource[] {
+    const opts = { provider, parent };
+    const found: pulumi.Resource[] = [];
+    if (!c.install.storage && c.provides?.storageClass && c.databaseClass === c.provides.storageClass)
+        found.push(k8s.storage.v1.StorageClass.get(`${name}-existing-${c.provides.storageClass}`, c.provides.storageClass, opts));
+    if (!c.install.ingress && c.provides?.ingressClass) found.push(k8s.networking.v1.IngressClass.get(`${name}-existing-${c.provides.ingressClass}`, c.provides.ingressClass, opts));
+    return found;
+}
+
+/** Host packages the add-ons these choices install need on every node (their chart facts). */
+export function platformNodePackages(c: Pick<PlatformChoices, "provisioner" | "install">): string[] {
+    const charts = c.install.storage && c.provisioner === "nfs" ? [CHARTS.nfsProvisioner.chart] : [];
+    return [...new Set(charts.flatMap((chart) => CHART_FACTS[chart].nodePackages ?? []))];
 }
 
 /** The cloud integration first (storage and load balancers need it), then every add-on on top of it. */
@@ -61,40 +87,51 @@ export function createPlatform(name: string, args: PlatformArgs, parent: pulumi.
         if (!args.hetzner) throw new Error("the Hetzner integration needs the hcloud token and network");
         base = [...base, ...new HetznerCloud(`${name}-hetzner`, { provider, dependsOn: base, ...args.hetzner }, child).ready];
     } else if (c.cloudIntegration === "aws") {
-        base = [...base, ...new AwsCloud(`${name}-aws`, { provider, dependsOn: base }, child).ready];
+        if (!args.aws) throw new Error("the AWS integration needs the region");
+        base = [...base, ...new AwsCloud(`${name}-aws`, { provider, dependsOn: base, clusterName: args.aws.clusterName, region: args.aws.region }, child).ready];
     }
-    const ready: pulumi.Resource[] = [];
-    if (c.provisioner !== "none")
+    const ready: pulumi.Resource[] = [...existingObjects(name, c, provider, parent)];
+    if (c.install.storage && c.provisioner !== "none")
         ready.push(...new Storage(`${name}-storage`, { provider, dependsOn: base, provisioner: c.provisioner, classes: s.storage.classes, nfs: s.storage.nfs }, child).classes);
-    if (s.ingress.enabled) {
+    if (c.install.ingress) {
         const serviceAnnotations = c.cloudIntegration === "hetzner" && args.hetzner ? hetznerIngressAnnotations(args.hetzner) : {};
-        ready.push(new IngressController(`${name}-ingress`, { controller: s.ingress.controller, exposure: ingressExposure(c), provider, dependsOn: base, serviceAnnotations }, child).chart);
+        const ingress = { controller: s.ingress.controller, exposure: ingressExposure(c), provider, dependsOn: base, serviceAnnotations, statusAddress: args.ingressStatusAddress };
+        ready.push(new IngressController(`${name}-ingress`, ingress, child).chart);
     }
+    // A cluster's own controller (k3s' Traefik behind ServiceLB) publishes its LoadBalancer's address.
+    const ingressStatusOf: IngressStatus = c.install.ingress
+        ? ingressStatus(s.ingress.controller, ingressExposure(c), args.ingressStatusAddress !== undefined)
+        : c.provides?.loadBalancer
+          ? "service"
+          : "none";
     let issuer: IssuerName | undefined;
     if (s.certManager.enabled) {
-        const cm = new CertManager(`${name}-cert-manager`, { provider, dependsOn: base, email: s.certManager.email }, child);
+        const cm = new CertManager(`${name}-cert-manager`, { provider, dependsOn: base, email: s.certManager.email, ingressClass: c.ingressClass }, child);
         issuer = s.certManager.issuer;
         ready.push(cm.issuers.get(s.certManager.issuer) ?? cm.chart);
     }
-    if (s.metricsServer.enabled) {
+    if (c.install.metricsServer) {
         const metrics = { provider, dependsOn: base, kubeletInsecureTls: c.kubeletInsecureTls, nodeNameRegex: args.nodeNameRegex, nodeNetworks: args.nodeNetworks };
         ready.push(new MetricsServer(`${name}-metrics`, metrics, child).chart);
     }
-    return { issuer, ready };
+    return { issuer, ready, ingressStatus: ingressStatusOf };
 }
 
 export class Platform extends pulumi.ComponentResource {
     /** The issuer apps request certificates from (absent without cert-manager). */
     readonly issuer?: IssuerName;
-    readonly ingressClass = INGRESS_CLASS;
+    /** The IngressClass apps use: ours, or the one the existing cluster runs. */
+    readonly ingressClass: string;
     readonly databaseClass: string;
     /** Resources apps wait for. */
     readonly ready: pulumi.Resource[];
+    readonly ingressStatus: IngressStatus;
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("infra:platform:Platform", name, {}, opts);
-        ({ issuer: this.issuer, ready: this.ready } = createPlatform(name, args, this));
+        ({ issuer: this.issuer, ready: this.ready, ingressStatus: this.ingressStatus } = createPlatform(name, args, this));
         this.databaseClass = args.choices.databaseClass;
+        this.ingressClass = args.choices.ingressClass;
         this.registerOutputs({});
     }
 }

@@ -6,12 +6,12 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { type Exposure, INGRESS_NODE_PORTS } from "../config";
+import { type Exposure, INGRESS_CLASS, INGRESS_NODE_PORTS } from "../config";
 import { thinComponent } from "../component";
 import { installChart } from "./helm";
 import { CHARTS, INGRESS_NGINX_END_OF_MAINTENANCE } from "./versions";
 
-export const INGRESS_CLASS = "nginx";
+export { INGRESS_CLASS } from "../config";
 export const INGRESS_NGINX_CONTROLLER = "k8s.io/ingress-nginx";
 export const INGRESS_NAMESPACE = "ingress";
 
@@ -22,6 +22,8 @@ export interface IngressArgs {
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
     /** Annotations of the LoadBalancer Service (the cloud controller's settings). */
     readonly serviceAnnotations?: Record<string, string>;
+    /** The address in front of the node ports (the AWS network load balancer), published as the Ingresses' status. */
+    readonly statusAddress?: pulumi.Input<string>;
 }
 
 interface Resources {
@@ -29,6 +31,24 @@ interface Resources {
     limits: { memory: string };
 }
 const RESOURCES: Resources = { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } };
+
+/**
+ * Where the controller's Ingress status comes from, which Pulumi waits for on every Ingress
+ * (pulumi-kubernetes await/ingress.go: `.status.loadBalancer.ingress` must be set):
+ * - `service`: its LoadBalancer Service's address (`publishService`);
+ * - `address`: a fixed address (the AWS network load balancer's name: `publish-status-address`,
+ *   Traefik's `publishStatusAddress`; with a NodePort Service both would publish its ClusterIP);
+ * - `nodes`: the addresses of the nodes it runs on (ingress-nginx on the host network);
+ * - `none`: nothing (Traefik's ingress-nginx provider has no node fallback; a NodePort with no
+ *   address in front): the apps' Ingresses then carry `pulumi.com/skipAwait`.
+ */
+export type IngressStatus = "service" | "address" | "nodes" | "none";
+
+export function ingressStatus(controller: IngressArgs["controller"], exposure: Exposure, statusAddress: boolean): IngressStatus {
+    if (exposure === "loadBalancer") return "service";
+    if (statusAddress) return "address";
+    return controller === "ingress-nginx" && exposure === "hostNetwork" ? "nodes" : "none";
+}
 
 /** ingress-nginx chart values, typed: only what this program sets. */
 export interface IngressNginxValues {
@@ -40,18 +60,25 @@ export interface IngressNginxValues {
         ingressClass: string;
         ingressClassResource: { name: string; enabled: boolean; default: boolean; controllerValue: string };
         service: { enabled: boolean; type: "LoadBalancer" | "NodePort"; annotations: Record<string, string>; nodePorts?: { http: number; https: number } };
+        publishService: { enabled: boolean };
+        extraArgs: Record<string, pulumi.Input<string>>;
+        admissionWebhooks: { enabled: boolean };
+        image?: { allowPrivilegeEscalation: boolean };
         resources: Resources;
     };
 }
 
 /** Traefik chart values, typed: only what this program sets. */
 export interface TraefikValues {
-    deployment: { kind: "Deployment" | "DaemonSet"; replicas: number };
+    deployment: { kind: "Deployment" | "DaemonSet"; replicas: number; dnsPolicy?: "ClusterFirstWithHostNet" };
     hostNetwork: boolean;
+    updateStrategy?: { type: "RollingUpdate"; rollingUpdate: { maxUnavailable: number; maxSurge: number } };
+    podSecurityContext?: { runAsUser: number; runAsGroup: number; runAsNonRoot: boolean };
+    securityContext?: { allowPrivilegeEscalation: boolean; readOnlyRootFilesystem: boolean; capabilities: { drop: string[]; add: string[] } };
     providers: {
         kubernetesCRD: { enabled: boolean };
         kubernetesIngress: { enabled: boolean };
-        kubernetesIngressNGINX: { enabled: boolean; ingressClass: string; controllerClass: string; publishService: { enabled: boolean } };
+        kubernetesIngressNGINX: { enabled: boolean; ingressClass: string; controllerClass: string; publishService: { enabled: boolean }; publishStatusAddress?: pulumi.Input<string> };
     };
     ingressClass: { enabled: boolean; isDefaultClass: boolean };
     ports: { web: { nodePort?: number; port?: number }; websecure: { nodePort?: number; port?: number } };
@@ -59,8 +86,17 @@ export interface TraefikValues {
     resources: Resources;
 }
 
-export function ingressNginxValues(exposure: Exposure, annotations: Record<string, string>): IngressNginxValues {
+/**
+ * ingress-nginx 4.15.1. The admission webhook is off: its certificate comes from hook Jobs
+ * (`admission-webhooks/job-patch/`) that `helm.sh/v4:Chart` never runs, so the controller would wait
+ * for a Secret nobody creates and the webhook (failurePolicy Fail, no CA) would refuse every
+ * Ingress. On the host network nginx binds 80/443 as uid 101 through its file capability, which
+ * needs privilege escalation allowed (the namespace is privileged then anyway).
+ */
+export function ingressNginxValues(exposure: Exposure, annotations: Record<string, string>, statusAddress?: pulumi.Input<string>): IngressNginxValues {
     const host = exposure === "hostNetwork";
+    // --publish-service and --publish-status-address are mutually exclusive (pkg/flags/flags.go).
+    const address = exposure !== "loadBalancer" && statusAddress !== undefined;
     return {
         controller: {
             kind: host ? "DaemonSet" : "Deployment",
@@ -75,20 +111,43 @@ export function ingressNginxValues(exposure: Exposure, annotations: Record<strin
                 annotations: exposure === "loadBalancer" ? annotations : {},
                 ...(exposure === "nodePort" ? { nodePorts: { ...INGRESS_NODE_PORTS } } : {}),
             },
+            publishService: { enabled: exposure === "loadBalancer" },
+            extraArgs: address ? { "publish-status-address": statusAddress } : {},
+            admissionWebhooks: { enabled: false },
+            ...(host ? { image: { allowPrivilegeEscalation: true } } : {}),
             resources: RESOURCES,
         },
     };
 }
 
-export function traefikValues(exposure: Exposure, annotations: Record<string, string>): TraefikValues {
+/**
+ * Traefik 41.3.0. On the host network the chart refuses `maxUnavailable: 0` (templates/daemonset.yaml)
+ * and a pod as uid 65532 with every capability dropped cannot bind 80/443: one pod per node is
+ * replaced at a time, and Traefik runs as root with NET_BIND_SERVICE only.
+ */
+export function traefikValues(exposure: Exposure, annotations: Record<string, string>, statusAddress?: pulumi.Input<string>): TraefikValues {
     const host = exposure === "hostNetwork";
+    const address = exposure !== "loadBalancer" && statusAddress !== undefined;
     return {
-        deployment: { kind: host ? "DaemonSet" : "Deployment", replicas: 2 },
+        deployment: { kind: host ? "DaemonSet" : "Deployment", replicas: 2, ...(host ? { dnsPolicy: "ClusterFirstWithHostNet" as const } : {}) },
         hostNetwork: host,
+        ...(host
+            ? {
+                  updateStrategy: { type: "RollingUpdate" as const, rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+                  podSecurityContext: { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
+                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } },
+              }
+            : {}),
         providers: {
             kubernetesCRD: { enabled: true },
             kubernetesIngress: { enabled: false },
-            kubernetesIngressNGINX: { enabled: true, ingressClass: INGRESS_CLASS, controllerClass: INGRESS_NGINX_CONTROLLER, publishService: { enabled: !host } },
+            kubernetesIngressNGINX: {
+                enabled: true,
+                ingressClass: INGRESS_CLASS,
+                controllerClass: INGRESS_NGINX_CONTROLLER,
+                publishService: { enabled: exposure === "loadBalancer" },
+                ...(address ? { publishStatusAddress: statusAddress } : {}),
+            },
         },
         // The chart's own `traefik` class would also claim to be the default.
         ingressClass: { enabled: false, isDefaultClass: false },
@@ -118,7 +177,7 @@ export function createIngressController(name: string, args: IngressArgs, parent:
             `ingress-nginx reached end of maintenance on ${INGRESS_NGINX_END_OF_MAINTENANCE}: no releases or security fixes since. ` +
                 "Set infra:platform.ingress.controller to traefik, which serves the same nginx class and annotations.",
         );
-        const chart = installChart(`${name}-ingress-nginx`, { ref: CHARTS.ingressNginx, namespace: INGRESS_NAMESPACE, podSecurity, values: ingressNginxValues(args.exposure, annotations), provider: args.provider, dependsOn: args.dependsOn }, parent);
+        const chart = installChart(`${name}-ingress-nginx`, { ref: CHARTS.ingressNginx, namespace: INGRESS_NAMESPACE, podSecurity, values: ingressNginxValues(args.exposure, annotations, args.statusAddress), provider: args.provider, dependsOn: args.dependsOn }, parent);
         return { chart };
     }
     // Traefik's ingress-nginx provider serves Ingresses of the `nginx` class; the class itself is ours.
@@ -132,7 +191,7 @@ export function createIngressController(name: string, args: IngressArgs, parent:
     );
     const chart = installChart(
         `${name}-traefik`,
-        { ref: CHARTS.traefik, namespace: INGRESS_NAMESPACE, podSecurity, values: traefikValues(args.exposure, annotations), provider: args.provider, dependsOn: [...args.dependsOn, ingressClass] },
+        { ref: CHARTS.traefik, namespace: INGRESS_NAMESPACE, podSecurity, values: traefikValues(args.exposure, annotations, args.statusAddress), provider: args.provider, dependsOn: [...args.dependsOn, ingressClass] },
         parent,
     );
     return { chart, ingressClass };

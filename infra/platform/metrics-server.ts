@@ -17,8 +17,8 @@ export interface MetricsServerArgs {
     readonly kubeletInsecureTls: boolean;
     /** Node names whose serving certificates may be approved, as one regular expression. */
     readonly nodeNameRegex?: string;
-    /** Networks node addresses may come from. */
-    readonly nodeNetworks?: string[];
+    /** Networks node addresses may come from: every address in a serving CSR must be in one. */
+    readonly nodeNetworks?: pulumi.Input<string>[];
 }
 
 export interface MetricsServerValues {
@@ -28,9 +28,10 @@ export interface MetricsServerValues {
 
 export interface CsrApproverValues {
     providerRegex: string;
-    providerIpPrefixes: string[];
+    providerIpPrefixes: pulumi.Input<string>[];
     bypassDnsResolution: boolean;
-    maxExpirationSeconds: number;
+    /** A string: the chart `quote`s it, and a number reaches Helm as a float (3.16224e+07), which the approver cannot parse. */
+    maxExpirationSeconds: string;
 }
 
 export function metricsServerValues(insecure: boolean): MetricsServerValues {
@@ -44,10 +45,12 @@ export function metricsServerValues(insecure: boolean): MetricsServerValues {
 /**
  * kubelet-csr-approver approves a kubelet serving certificate only for one of our node names and
  * addresses in the node networks, valid for at most 366 days, without looking the names up in DNS
- * (our nodes have no DNS records).
+ * (our nodes have no DNS records). It denies a request with any address outside the prefixes
+ * (`regex_ip_checks.go`), and the kubelet asks for every address of its node, the public ones the
+ * Hetzner cloud controller adds (ExternalIP) included: those are in `nodeNetworks` too.
  */
-export function csrApproverValues(nodeNameRegex: string, nodeNetworks: string[]): CsrApproverValues {
-    return { providerRegex: nodeNameRegex, providerIpPrefixes: nodeNetworks, bypassDnsResolution: true, maxExpirationSeconds: 31622400 };
+export function csrApproverValues(nodeNameRegex: string, nodeNetworks: pulumi.Input<string>[]): CsrApproverValues {
+    return { providerRegex: nodeNameRegex, providerIpPrefixes: nodeNetworks, bypassDnsResolution: true, maxExpirationSeconds: "31622400" };
 }
 
 export interface MetricsServerParts {

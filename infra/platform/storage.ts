@@ -3,12 +3,15 @@
  * single node) and the platform's StorageClasses, exactly one of them the default. Databases use
  * a class whose volumes outlive their claims (reclaimPolicy Retain) in prod.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { parseAllDocuments } from "yaml";
 import type { Provisioner } from "../config";
 import { thinComponent } from "../component";
 import { installChart, namespace } from "./helm";
-import { CHARTS, LOCAL_PATH_MANIFEST } from "./versions";
+import { CHARTS, LOCAL_PATH_HELPER_IMAGE, LOCAL_PATH_MANIFEST } from "./versions";
 
 export interface ClassSpec {
     readonly name: string;
@@ -60,10 +63,31 @@ function installProvisioner(name: string, args: StorageArgs, parent: pulumi.Reso
         return [installChart(`${name}-nfs`, { ref: CHARTS.nfsProvisioner, namespace: "nfs-provisioner", podSecurity: "privileged", values: nfsProvisionerValues(args.nfs), provider: args.provider, dependsOn: args.dependsOn }, parent)];
     }
     if (args.provisioner === "local-path") {
-        const ns = namespace(`${name}-local-path-ns`, "local-path-storage", "privileged", { provider: args.provider, parent, dependsOn: args.dependsOn });
-        return [new k8s.yaml.v2.ConfigFile(`${name}-local-path`, { file: LOCAL_PATH_MANIFEST }, { provider: args.provider, parent, dependsOn: [ns] })];
+        const ns = namespace(`${name}-local-path-ns`, LOCAL_PATH_NAMESPACE, "privileged", { provider: args.provider, parent, dependsOn: args.dependsOn });
+        return [new k8s.yaml.v2.ConfigGroup(`${name}-local-path`, { objs: localPathObjects() }, { provider: args.provider, parent, dependsOn: [ns] })];
     }
     return [];
+}
+
+export const LOCAL_PATH_NAMESPACE = "local-path-storage";
+type Manifest = { kind: string; metadata: { name: string; namespace?: string }; data?: Record<string, string> };
+
+/**
+ * The local-path manifest's objects, less two the platform owns: the Namespace (created with its
+ * Pod Security labels; the manifest's own would be a second create of it) and the `local-path`
+ * StorageClass (the classes are the stack file's). Its helper pod's image gets a tag.
+ */
+export function localPathObjects(): Manifest[] {
+    const text = fs.readFileSync(path.join(__dirname, "manifests", LOCAL_PATH_MANIFEST), "utf8");
+    const objects = parseAllDocuments(text).map((d) => d.toJS() as Manifest);
+    return objects
+        .filter((o) => o.kind !== "Namespace" && o.kind !== "StorageClass")
+        .map((o) => {
+            if (o.kind !== "ConfigMap" || !o.data?.["helperPod.yaml"]) return o;
+            const helper = o.data["helperPod.yaml"].replace(/image: docker\.io\/library\/busybox$/m, `image: ${LOCAL_PATH_HELPER_IMAGE}`);
+            if (!helper.includes(LOCAL_PATH_HELPER_IMAGE)) throw new Error(`${LOCAL_PATH_MANIFEST}: the helper pod's image line is not the one this program pins`);
+            return { ...o, data: { ...o.data, "helperPod.yaml": helper } };
+        });
 }
 
 /** One StorageClass per configured class, on the provisioner's name and parameters. */

@@ -9,7 +9,8 @@ import { planStack, type PlannedResource } from "../../tools/plan";
 
 async function stack(name: string) {
     const plan = await planStack(name);
-    const k8s = plan.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.includes("helm.sh") && r.inputs.kind);
+    // The app's objects: the platform's (cert-manager's API check Job...) live in their own namespaces.
+    const k8s = plan.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.includes("helm.sh") && r.inputs.kind && r.urn.includes("infra:apps:"));
     const obj = (kind: string, name?: string) => {
         const r = k8s.find((x) => x.inputs.kind === kind && (name === undefined || (x.inputs.metadata as any).name === name));
         assert.ok(r, `no ${kind} ${name ?? ""}`);

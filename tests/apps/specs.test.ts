@@ -132,7 +132,9 @@ describe("the Ingress", () => {
     for (const c of CASES)
         it(c.name, () => {
             assert.equal(appUrl("shop.example", c.issuer), c.url);
-            assert.deepEqual(ingressAnnotations(c.issuer), c.annotations);
+            assert.deepEqual(ingressAnnotations(c.issuer, true), c.annotations);
+            // No controller publishes a status (Traefik on node ports): Pulumi must not wait for one.
+            assert.deepEqual(ingressAnnotations(c.issuer, false), { ...c.annotations, "pulumi.com/skipAwait": "true" });
             const spec = ingressSpec({ host: "shop.example", ingressClass: "nginx", issuer: c.issuer, routes });
             assert.deepEqual(spec.tls, c.tls);
             assert.equal(spec.ingressClassName, "nginx");

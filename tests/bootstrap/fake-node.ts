@@ -62,6 +62,7 @@ body() {
   case "$url" in
     */latest/api/token) echo imds-token ;;
     */meta-data/local-ipv4) echo 10.1.16.7 ;;
+    */meta-data/instance-id) echo i-0abc123def4567890 ;;
     */version)
       [ -f "$S/cluster-version" ] || { echo "curl: (7) Failed to connect to the API server" >&2; exit 7; }
       printf '{\n  "major": "1",\n  "gitVersion": "v%s",\n  "platform": "linux/amd64"\n}\n' "$(cat "$S/cluster-version")" ;;

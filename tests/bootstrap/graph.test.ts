@@ -83,7 +83,12 @@ describe("kubeadm bootstrap graph (3 control planes + 3 workers on Hetzner)", as
         assert.ok(ns.dependsOn.includes(get("acme-dev-cp-1-init").urn));
         assert.ok(chart.dependsOn.includes(ns.urn));
         assert.equal(chart.inputs.chart, "tigera-operator");
-        assert.equal(chart.inputs.version, "v3.32.3");
+        assert.equal(chart.inputs.version, "v3.32.1");
+        // Calico 3.32's operator chart has no CRDs: its own chart, same version, goes first.
+        const crds = get("acme-dev-calico-crds");
+        assert.deepEqual([crds.inputs.chart, crds.inputs.version], ["crd.projectcalico.org.v1", "v3.32.1"]);
+        assert.ok(chart.dependsOn.includes(crds.urn), "the operator chart waits for the CRDs");
+        assert.equal((chart.inputs.values as { manageCRDs: boolean }).manageCRDs, false, "the CRDs have one owner");
         assert.deepEqual((chart.inputs.repositoryOpts as { repo: string }).repo, "https://docs.tigera.io/calico/charts");
         const pools = (chart.inputs.values as { installation: { calicoNetwork: { ipPools: { cidr: string; encapsulation: string }[] } } }).installation.calicoNetwork.ipPools;
         assert.deepEqual(pools.map((p) => [p.cidr, p.encapsulation]), [["10.244.0.0/16", "VXLAN"]]);

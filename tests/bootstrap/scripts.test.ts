@@ -133,6 +133,24 @@ describe("prepare.sh", () => {
         assert.ok(!after.calls.some((c) => /^apt-get install .*kubelet/.test(c)), "once initialised, the packages stay");
     });
 
+    it("installs the NFS client the NFS provisioner's volumes need (NODE_PACKAGES), per OS, once", () => {
+        const script = composeScript(SCRIPTS.prepare, { K8S_VERSION: "1.35.9", CONTAINERD_VERSION: "2.1.5", NODE_IP: "10.0.1.3", ROLE: "worker", NODE_PACKAGES: "nfs-client" });
+        for (const [os, install] of [
+            [UBUNTU, "apt-get install -y -q -o DPkg::Lock::Timeout=300 nfs-common"],
+            [ROCKY, "dnf install -y -q nfs-utils"],
+        ] as const) {
+            const node = fakeNode(os);
+            if (os === ROCKY) node.write("etc/selinux/config", "SELINUX=enforcing\n");
+            const first = node.run(script);
+            assert.equal(first.status, 0, first.stderr);
+            assert.ok(first.calls.includes(install), `${install} in:\n${first.calls.join("\n")}`);
+            const second = node.run(script);
+            assert.ok(!second.calls.includes(install), "installed once");
+        }
+        const unknown = fakeNode(UBUNTU).run(composeScript(SCRIPTS.prepare, { K8S_VERSION: "1.35.9", CONTAINERD_VERSION: "2.1.5", NODE_IP: "10.0.1.3", ROLE: "worker", NODE_PACKAGES: "iscsi" }));
+        assert.match(unknown.stderr, /prepare: error: unknown node package iscsi \(known: nfs-client\)/);
+    });
+
     it("refuses an unsupported OS before touching anything", () => {
         const r = fakeNode('ID=centos\nVERSION_ID="7"\n').run(PREPARE());
         assert.equal(r.status, 1);
@@ -563,7 +581,13 @@ describe("the WireGuard mesh (prepare with MESH=1, mesh-peers)", () => {
 });
 
 describe("the first boot of an auto scaling group instance", () => {
-    const script = asgFirstBootScript({ K8S_VERSION: "1.35.9", CONTAINERD_VERSION: "2.1.5", ROLE: "worker", JOIN_CONFIG: "nodeName: __NODE_NAME__\nnodeIp: __NODE_IP__\ntoken: abcdef.0123456789abcdef\n" });
+    const script = asgFirstBootScript({
+        K8S_VERSION: "1.35.9",
+        CONTAINERD_VERSION: "2.1.5",
+        ROLE: "worker",
+        NAME_PREFIX: "acme-staging-workers",
+        JOIN_CONFIG: "nodeName: __NODE_NAME__\nnodeIp: __NODE_IP__\ntoken: abcdef.0123456789abcdef\n",
+    });
 
     it("is shellcheck-clean", () => {
         const file = path.join(tempDir("asg-"), "first-boot.sh");
@@ -580,7 +604,13 @@ describe("the first boot of an auto scaling group instance", () => {
         assert.equal(calls[0], "iptables -I OUTPUT -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT");
         assert.equal(calls[calls.length - 1], "kubeadm join --config /etc/kubernetes/infra/kubeadm-join.yaml");
         assert.ok(!r.calls.includes("cloud-init status --wait"), "it runs inside cloud-init: waiting for it would deadlock");
-        assert.equal(node.read("etc/kubernetes/infra/kubeadm-join.yaml"), "nodeName: ip-10-1-16-7\nnodeIp: 10.1.16.7\ntoken: abcdef.0123456789abcdef\n");
+        // The cluster's node names (kubelet-csr-approver approves serving certificates for those), not ip-10-1-16-7.
+        assert.equal(node.read("etc/kubernetes/infra/kubeadm-join.yaml"), "nodeName: acme-staging-workers-i-0abc123def4567890\nnodeIp: 10.1.16.7\ntoken: abcdef.0123456789abcdef\n");
+        // iptables rules are gone after a reboot, and cloud-init runs this once per instance: a unit puts it back at boot.
+        const unit = node.read("etc/systemd/system/infra-imds-lockdown.service");
+        assert.match(unit, /^ExecStart=\/bin\/sh -c 'iptables -C OUTPUT -d 169\.254\.169\.254\/32 -m owner ! --uid-owner 0 -j REJECT 2>\/dev\/null \|\| iptables -I OUTPUT -d 169\.254\.169\.254\/32 -m owner ! --uid-owner 0 -j REJECT'$/m);
+        assert.match(unit, /^Before=network-pre\.target kubelet\.service$/m);
+        assert.ok(r.calls.includes("systemctl enable infra-imds-lockdown.service"), r.calls.join("\n"));
         assert.equal(mode(node, "etc/kubernetes/infra/kubeadm-join.yaml"), 0o600);
         assert.equal(node.read("etc/default/kubelet"), "KUBELET_EXTRA_ARGS=--node-ip=10.1.16.7\n");
         assert.ok(node.exists("var/lib/infra/joined"));

@@ -136,7 +136,7 @@ describe("every key is validated", () => {
             c["infra:backupAccessKeyId"] = { secure: "v1:a" };
             c["infra:backupSecretAccessKey"] = { secure: "v1:b" };
             c["infra:registryPassword"] = { secure: "v1:c" };
-            Object.assign(c["infra:kubernetes"], { podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", cni: "calico", calicoVersion: "3.32.3", containerdVersion: "2.1.5", joinTokenTtlHours: 24, joinTokenRotation: 1 });
+            Object.assign(c["infra:kubernetes"], { podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", cni: "calico", calicoVersion: "3.32.1", containerdVersion: "2.1.5", joinTokenTtlHours: 24, joinTokenRotation: 1 });
             Object.assign(c["infra:ssh"], { user: "root", dialErrorLimit: 20, perDialTimeoutSeconds: 10, allowWorldAdmin: false, bastion: { host: "bastion.example.com", user: "ops", port: 22 } });
             c["infra:hetzner"] = { networkCidr: "10.0.0.0/16", subnetCidr: "10.0.1.0/24" };
             c["infra:pools"][1].labels = { "node.acme/disk": "ssd" };

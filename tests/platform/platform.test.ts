@@ -33,9 +33,10 @@ const values = (r: PlannedResource) => r.inputs.values as Record<string, any>;
  * upgrade is a visible change of this table, the one place this file spells a version.
  */
 const PINNED: Record<string, [version: string, repo: string]> = {
-    "tigera-operator": ["v3.32.3", "https://docs.tigera.io/calico/charts"],
+    "tigera-operator": ["v3.32.1", "https://docs.tigera.io/calico/charts"],
+    "crd.projectcalico.org.v1": ["v3.32.1", "https://docs.tigera.io/calico/charts"],
     "ingress-nginx": ["4.15.1", "https://kubernetes.github.io/ingress-nginx"],
-    traefik: ["41.6.0", "https://traefik.github.io/charts"],
+    traefik: ["41.3.0", "https://traefik.github.io/charts"],
     "cert-manager": ["v1.21.2", "https://charts.jetstack.io"],
     "metrics-server": ["3.13.1", "https://kubernetes-sigs.github.io/metrics-server"],
     "kubelet-csr-approver": ["1.2.14", "https://postfinance.github.io/kubelet-csr-approver"],
@@ -95,7 +96,14 @@ describe("dev (Hetzner, ingress-nginx as requested)", async () => {
         assert.deepEqual(values(chart("metrics-server")).args, []);
         const approver = values(chart("kubelet-csr-approver"));
         assert.equal(approver.providerRegex, "^(acme-dev-.+)$");
-        assert.deepEqual(approver.providerIpPrefixes, ["10.0.0.0/16"]);
+        // The private network, and each server's public IPv4: the Hetzner cloud controller adds it as an
+        // ExternalIP and the kubelet asks for a certificate with every address (the approver denies any
+        // address outside its prefixes).
+        const servers = plan.resources.filter((r) => r.type === "hcloud:index/server:Server");
+        assert.equal(approver.providerIpPrefixes.length, 1 + servers.length);
+        assert.equal(approver.providerIpPrefixes[0], "10.0.0.0/16");
+        for (const p of approver.providerIpPrefixes.slice(1)) assert.match(p, /^203\.0\.113\.\d+\/32$/);
+        assert.equal(approver.maxExpirationSeconds, "31622400");
     });
 
     it("cert-manager with its CRDs (kept), and staging, production and self-signed cluster issuers", () => {
@@ -112,6 +120,11 @@ describe("dev (Hetzner, ingress-nginx as requested)", async () => {
             solvers: [{ http01: { ingress: { ingressClassName: "nginx" } } }],
         });
         for (const i of issuers) assert.ok(i.dependsOn.includes(cm.urn), "issuers wait for cert-manager and its CRDs");
+        // The chart's startupapicheck is a hook helm.sh/v4:Chart never runs: off, and a plain Job does it.
+        assert.deepEqual(values(cm).startupapicheck, { enabled: false });
+        const check = plan.resources.find((r) => r.inputs.kind === "Job" && (r.inputs.metadata as any).name === "cert-manager-api-check")!;
+        assert.deepEqual((check.inputs.spec as any).template.spec.containers[0].args.slice(0, 2), ["check", "api"]);
+        for (const i of issuers) assert.ok(i.dependsOn.includes(check.urn), "issuers wait until cert-manager's webhook serves");
         assert.equal(plan.outputs.certificateIssuer, "letsencrypt-staging");
     });
 
@@ -128,7 +141,9 @@ describe("dev (Hetzner, ingress-nginx as requested)", async () => {
 
     it("installs every add-on after the CNI", () => {
         const calico = chart("tigera-operator");
-        for (const c of charts.filter((x) => x !== calico)) assert.ok(dependsOn(c, calico.urn), `${c.name} waits for Calico`);
+        const crds = chart("crd.projectcalico.org.v1");
+        assert.ok(dependsOn(calico, crds.urn), "the operator waits for its CRDs");
+        for (const c of charts.filter((x) => x !== calico && x !== crds)) assert.ok(dependsOn(c, calico.urn), `${c.name} waits for Calico`);
     });
 });
 
@@ -140,7 +155,10 @@ describe("prod (on-prem + Hetzner workers, Traefik)", async () => {
         assert.equal(t.inputs.version, PINNED.traefik[0]);
         assert.ok(Number(String(t.inputs.version).split(".")[0]) >= 40, "chart >= 40 has the ingress-nginx provider");
         const v = values(t);
-        assert.deepEqual(v.providers.kubernetesIngressNGINX, { enabled: true, ingressClass: "nginx", controllerClass: "k8s.io/ingress-nginx", publishService: { enabled: true } });
+        // Node ports publish no status (a NodePort Service's is its ClusterIP): the app's Ingress skips the wait.
+        assert.deepEqual(v.providers.kubernetesIngressNGINX, { enabled: true, ingressClass: "nginx", controllerClass: "k8s.io/ingress-nginx", publishService: { enabled: false } });
+        const app = plan.resources.find((r) => r.inputs.kind === "Ingress")!;
+        assert.equal((app.inputs.metadata as any).annotations["pulumi.com/skipAwait"], "true");
         assert.deepEqual(v.ingressClass, { enabled: false, isDefaultClass: false });
         const cls = plan.resources.find((r) => r.inputs.kind === "IngressClass")!;
         assert.deepEqual(cls.inputs.spec, { controller: "k8s.io/ingress-nginx" });
@@ -173,13 +191,32 @@ describe("prod (on-prem + Hetzner workers, Traefik)", async () => {
 describe("staging (AWS)", async () => {
     const { plan, chart } = await stack("staging");
 
-    it("installs the EBS CSI driver and gp3, encrypted classes; nodes get its permissions", () => {
-        chart("aws-ebs-csi-driver");
+    it("installs the EBS CSI driver and gp3, encrypted classes; only the driver's controller holds AWS credentials", () => {
+        const ebs = values(chart("aws-ebs-csi-driver"));
         const classes = plan.resources.filter((r) => r.inputs.kind === "StorageClass");
         for (const c of classes) assert.deepEqual([c.inputs.provisioner, c.inputs.parameters], ["ebs.csi.aws.com", { type: "gp3", encrypted: "true" }]);
-        const attach = plan.resources.find((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment")!;
+        const attach = plan.resources.find((r) => r.type === "aws:iam/userPolicyAttachment:UserPolicyAttachment")!;
         assert.equal(attach.inputs.policyArn, "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy");
-        assert.ok(plan.resources.find((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate")!.inputs.iamInstanceProfile);
+        const secret = plan.resources.find((r) => r.inputs.kind === "Secret" && (r.inputs.metadata as any).name === ebs.awsAccessSecret.name)!;
+        assert.equal((secret.inputs.metadata as any).namespace, "kube-system");
+        assert.equal(secret.inputs.stringData, SECRET, "the access key is a secret end to end");
+        assert.equal(ebs.controller.region, "us-east-1");
+        // The metadata hop limit stays 1 (no pod reads the join token in an auto scaling group's user
+        // data); the node plugin reads the instance's identity from the host network.
+        assert.equal(ebs.node.hostNetwork, true);
+        for (const t of plan.resources.filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate" || r.type === "aws:ec2/instance:Instance")) {
+            assert.equal((t.inputs.metadataOptions as any).httpPutResponseHopLimit, 1);
+            assert.equal(t.inputs.iamInstanceProfile, undefined, "no node holds AWS credentials");
+        }
+    });
+
+    it("publishes the network load balancer's name as the Ingresses' status (Pulumi waits for one)", () => {
+        const nlb = plan.resources.find((r) => r.type === "aws:lb/loadBalancer:LoadBalancer" && r.name.endsWith("-ingress"))!;
+        const address = values(chart("traefik")).providers.kubernetesIngressNGINX.publishStatusAddress;
+        assert.match(String(address), /elb\.[a-z0-9-]+\.amazonaws\.com$/);
+        assert.ok(chart("traefik").dependsOn.includes(nlb.urn));
+        const app = plan.resources.find((r) => r.inputs.kind === "Ingress")!;
+        assert.equal((app.inputs.metadata as any).annotations?.["pulumi.com/skipAwait"], undefined);
     });
 
     it("feeds ingress through a network load balancer onto the node ports of the workers", () => {
@@ -198,15 +235,17 @@ describe("staging (AWS)", async () => {
 describe("local (apps-only onto an existing kubeconfig)", async () => {
     const { plan, charts } = await stack("local");
 
-    it("installs ingress, a self-signed issuer only, metrics-server and local-path storage, with no nodes", () => {
+    it("on kind: installs ingress, a self-signed issuer only and metrics-server, and uses kind's own storage, with no nodes", () => {
         assert.deepEqual(charts.map((c) => c.inputs.chart).sort(), ["cert-manager", "metrics-server", "traefik"]);
         const issuers = plan.resources.filter((r) => r.inputs.kind === "ClusterIssuer");
         assert.deepEqual(issuers.map((i) => (i.inputs.metadata as any).name), ["selfsigned"]);
         assert.equal(plan.outputs.certificateIssuer, "selfsigned");
         const metrics = charts.find((c) => c.inputs.chart === "metrics-server")!;
         assert.deepEqual(values(metrics).args, ["--kubelet-insecure-tls"], "a laptop cluster's kubelets have self-signed certificates");
-        const lp = plan.resources.find((r) => r.type === "kubernetes:yaml/v2:ConfigFile")!;
-        assert.match(String(lp.inputs.file), /rancher\/local-path-provisioner\/v0\.0\.\d+\/deploy\/local-path-storage\.yaml$/);
+        // kind runs local-path-provisioner with its default class `standard`: read, never created.
+        assert.ok(!plan.resources.some((r) => r.type.startsWith("kubernetes:yaml/") || (r.inputs.kind === "StorageClass" && !r.read)));
+        const standard = plan.resources.find((r) => r.read && r.type === "kubernetes:storage.k8s.io/v1:StorageClass")!;
+        assert.equal(standard.id, "standard");
         assert.ok(!plan.resources.some((r) => r.type.startsWith("command:") || r.type.startsWith("hcloud:") || r.type.startsWith("aws:")));
     });
 });

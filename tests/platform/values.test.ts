@@ -93,8 +93,8 @@ describe("Traefik values per exposure", () => {
                   ? { web: { port: 80 }, websecure: { port: 443 } }
                   : { web: {}, websecure: {} };
             assert.deepEqual(v.ports, ports);
-            // Ingress status gets the Service's address; on the host network there is none to publish.
-            assert.equal(v.providers.kubernetesIngressNGINX.publishService.enabled, !e.hostNetwork);
+            // Ingress status gets a LoadBalancer Service's address; a NodePort Service's would be its ClusterIP.
+            assert.equal(v.providers.kubernetesIngressNGINX.publishService.enabled, e.exposure === "loadBalancer");
         });
     }
 
@@ -156,8 +156,8 @@ describe("Calico values", () => {
 
 describe("cert-manager cluster issuers", () => {
     it("selfsigned needs nothing", () => {
-        assert.deepEqual(clusterIssuerSpec("selfsigned"), { selfSigned: {} });
-        assert.deepEqual(clusterIssuerSpec("selfsigned", "ops@example.com"), { selfSigned: {} });
+        assert.deepEqual(clusterIssuerSpec("selfsigned", undefined, "nginx"), { selfSigned: {} });
+        assert.deepEqual(clusterIssuerSpec("selfsigned", "ops@example.com", "nginx"), { selfSigned: {} });
     });
 
     const ACME: [issuer: "letsencrypt-staging" | "letsencrypt-prod", server: string][] = [
@@ -165,8 +165,8 @@ describe("cert-manager cluster issuers", () => {
         ["letsencrypt-prod", "https://acme-v02.api.letsencrypt.org/directory"],
     ];
     for (const [issuer, server] of ACME) {
-        it(`${issuer}: Let's Encrypt's ${server}, HTTP-01 through the nginx class, its own account key`, () => {
-            assert.deepEqual(clusterIssuerSpec(issuer, "ops@example.com"), {
+        it(`${issuer}: Let's Encrypt's ${server}, HTTP-01 through the apps' ingress class, its own account key`, () => {
+            assert.deepEqual(clusterIssuerSpec(issuer, "ops@example.com", "nginx"), {
                 acme: {
                     server,
                     email: "ops@example.com",
@@ -174,6 +174,8 @@ describe("cert-manager cluster issuers", () => {
                     solvers: [{ http01: { ingress: { ingressClassName: "nginx" } } }],
                 },
             });
+            // On a cluster whose own controller serves another class (k3s: traefik), the challenge goes there.
+            assert.deepEqual((clusterIssuerSpec(issuer, "ops@example.com", "traefik").acme as { solvers: unknown }).solvers, [{ http01: { ingress: { ingressClassName: "traefik" } } }]);
         });
     }
 });
@@ -212,8 +214,18 @@ describe("Hetzner cloud controller and CSI values", () => {
 
 describe("EBS CSI values", () => {
     it("brings no storage class (the platform's own are gp3 and encrypted) and runs two controllers", () => {
-        assert.deepEqual(ebsCsiValues(), { storageClasses: [], controller: { replicaCount: 2 } });
+        assert.deepEqual(ebsCsiValues("us-east-1").storageClasses, []);
+        assert.equal(ebsCsiValues("us-east-1").controller.replicaCount, 2);
     });
+    // The nodes' metadata hop limit is 1: a pod on the pod network never reaches the metadata service,
+    // and no AWS cloud controller sets the providerID the driver could read instead.
+    for (const region of ["us-east-1", "eu-central-1"])
+        it(`${region}: the controller is told its region and reads its keys from a Secret; the node plugin reaches the metadata service from the host network`, () => {
+            const v = ebsCsiValues(region);
+            assert.equal(v.controller.region, region);
+            assert.deepEqual(v.awsAccessSecret, { name: "aws-ebs-csi", keyId: "key_id", accessKey: "access_key" });
+            assert.equal(v.node.hostNetwork, true);
+        });
 });
 
 describe("kubelet-csr-approver values", () => {
@@ -228,7 +240,10 @@ describe("kubelet-csr-approver values", () => {
             assert.deepEqual(v.providerIpPrefixes, networks);
             // The nodes have no DNS records: a lookup would refuse every certificate.
             assert.equal(v.bypassDnsResolution, true);
-            assert.ok(v.maxExpirationSeconds <= 366 * 24 * 3600, String(v.maxExpirationSeconds));
+            // A decimal integer string: the chart quotes it into MAX_EXPIRATION_SEC, which the approver
+            // parses as an int; a JS number reaches Helm as a float64 and renders as 3.16224e+07.
+            assert.match(v.maxExpirationSeconds, /^[1-9][0-9]*$/);
+            assert.ok(Number(v.maxExpirationSeconds) <= 366 * 24 * 3600, v.maxExpirationSeconds);
         });
 });
 

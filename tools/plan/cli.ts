@@ -1,7 +1,9 @@
 /**
  * `npm run plan -- <stack> [--config-file FILE] [--out DIR]`: the real program under Pulumi's
  * mock runtime, no cloud credentials. Prints the resource tree and a `Plan:` line.
- * Exit codes: 0 planned; 2 invalid configuration (problems on stderr); 1 anything else.
+ * Exit codes: 0 planned; 2 invalid configuration (problems on stderr); 3 planned, but a real
+ * `pulumi up` would hang or fail (findings on stderr: await rules, Helm hooks, chart facts);
+ * 1 anything else.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -62,11 +64,16 @@ async function main(argv: string[]): Promise<number> {
         if (outputs) process.stdout.write(`${outputs}\n\n`);
         process.stdout.write(`${renderCost(plan.cost)}\n\n`);
         process.stdout.write(`${summaryLine(plan.resources)}\n`);
+        for (const f of plan.findings) process.stderr.write(`finding [${f.rule}] ${f.urn}\n  ${f.message}\n`);
         if (args.values.out) {
             writePlan(args.values.out, plan);
             fs.writeFileSync(path.join(args.values.out, "cost.json"), `${JSON.stringify(plan.cost, null, 2)}\n`);
             fs.writeFileSync(path.join(args.values.out, "topology.svg"), await renderTopology(plan));
             process.stdout.write(`Wrote ${args.values.out}/resources.json, outputs.json, lookups.json, cost.json, topology.svg, manifests/ and scripts/\n`);
+        }
+        if (plan.findings.length) {
+            process.stderr.write(`plan: ${plan.findings.length} finding(s): a real \`pulumi up\` of this stack would hang or fail\n`);
+            return 3;
         }
         return 0;
     } catch (e) {

@@ -37,6 +37,10 @@ export interface PlannedResource {
     provider: string | null;
     /** The type or name the resource had before a rename (`aliases`): a real engine keeps its state. */
     aliases?: { type?: string; name?: string }[];
+    /** Read from the cloud or cluster (`.get`), never created, changed or deleted. */
+    read?: boolean;
+    /** The id a read looks up (the object's name, for Kubernetes). */
+    id?: string;
 }
 
 /** A provider function the program called (an AMI or zone lookup): what a real run asks the cloud. */
@@ -191,6 +195,7 @@ interface RegisterRequest {
     getAliasesList(): { getSpec(): { getName(): string; getType(): string } | undefined }[];
 }
 interface ReadRequest {
+    getId(): string;
     getType(): string;
     getName(): string;
     getParent(): string;
@@ -272,6 +277,8 @@ function wrapMonitor(
                     ignoreChanges: [],
                     additionalSecretOutputs: [],
                     provider: r.getProvider() || null,
+                    read: true,
+                    id: r.getId(),
                 });
             }
             (cb as Callback)(err, resp);

@@ -5,12 +5,15 @@ import { program } from "../../stacks";
 import { type CostReport, estimateCost, loadPrices } from "./cost";
 import { type PlanInput, type PlanResult, runPlan, SECRET } from "./engine";
 import type { StackReferenceOutputs } from "./mocks";
-import { parseStackFile, readStackFile, type StackFile } from "./stack-file";
+import { parseStackFile, PROJECT, readStackFile, type StackFile } from "./stack-file";
+import { parseConfig } from "../../infra/config";
+import { awaitFindings, type Finding } from "../../infra/policy/await";
 
 export * from "./cost";
 export * from "./engine";
 export * from "./report";
 export * from "./stack-file";
+export type { Finding } from "../../infra/policy/await";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -30,6 +33,8 @@ export function stackFilePath(stack: string): string {
 export interface StackPlan extends PlanResult {
     file: StackFile;
     cost: CostReport;
+    /** What would hang or fail on a real `pulumi up` (await rules, chart facts): none for a sound stack. */
+    findings: Finding[];
 }
 
 export interface PlanOptions {
@@ -64,7 +69,9 @@ export async function planFile(stack: string, file: StackFile, opts: PlanOptions
     const stackReferences = opts.stackReferences ?? (await baseStackOutputs(file));
     const input: PlanInput = { stack, values: file.values, secretKeys: file.secretKeys, ...opts, stackReferences };
     const result = await runPlan(input, program);
-    return { ...result, file, cost: estimateCost(result.resources, loadPrices(), file.values["aws:region"]) };
+    const provides = parseConfig({ project: PROJECT, stack, values: file.values, secretKeys: new Set(file.secretKeys) }).choices.provides;
+    const findings = awaitFindings(result.resources, { loadBalancer: provides?.loadBalancer ?? false, ingressClass: provides?.ingressClass });
+    return { ...result, file, cost: estimateCost(result.resources, loadPrices(), file.values["aws:region"]), findings };
 }
 
 /** Plans `Pulumi.<stack>.yaml`, or `configFile` when given. */

@@ -13,20 +13,21 @@ export function renderTree(resources: readonly PlannedResource[]): string {
         const key = r.parent && known.has(r.parent) ? r.parent : null;
         children.set(key, [...(children.get(key) ?? []), r]);
     }
-    const rows: [string, string][] = [];
+    const rows: [string, string, string][] = [];
     const walk = (parent: string | null, prefix: string) => {
         const list = children.get(parent) ?? [];
         list.forEach((r, i) => {
             const last = i === list.length - 1;
             const branch = parent === null ? "" : last ? "└─ " : "├─ ";
-            rows.push([`${prefix}${branch}${r.type}`, r.name]);
+            rows.push([`${prefix}${branch}${r.type}`, r.name, r.read ? " >  " : " +  "]);
             walk(r.urn, parent === null ? prefix : prefix + (last ? "   " : "│  "));
         });
     };
     walk(null, "");
     const width = Math.max(4, ...rows.map(([t]) => [...t].length)) + 2;
     const pad = (s: string) => s + " ".repeat(width - [...s].length);
-    return [`     ${pad("Type")}Name`, ...rows.map(([t, n]) => ` +   ${pad(t)}${n}`)].join("\n");
+    // `>`: read, as `pulumi preview` marks it.
+    return [`     ${pad("Type")}Name`, ...rows.map(([t, n, op]) => `${op} ${pad(t)}${n}`)].join("\n");
 }
 
 /** The component directly under the stack that a resource belongs to (undefined at the top). */
@@ -37,8 +38,10 @@ export function topComponent(r: PlannedResource, byUrn: ReadonlyMap<string, Plan
 }
 
 export function summaryLine(resources: readonly PlannedResource[]): string {
-    const custom = resources.filter((r) => r.custom).length;
-    return `Plan: ${resources.length} resources to create (${custom} cloud/cluster resources, ${resources.length - custom} components)`;
+    const created = resources.filter((r) => !r.read);
+    const custom = created.filter((r) => r.custom).length;
+    const reads = resources.length - created.length;
+    return `Plan: ${created.length} resources to create (${custom} cloud/cluster resources, ${created.length - custom} components)${reads ? `, ${reads} to read` : ""}`;
 }
 
 export function renderLookups(lookups: readonly PlannedLookup[]): string {

@@ -37,9 +37,16 @@ export function perconaPeers(): k8s.types.input.networking.v1.NetworkPolicyPeer[
     return [{ podSelector: { matchLabels: perconaPodSelector() } }, { podSelector: { matchLabels: { "app.kubernetes.io/name": CHARTS.perconaOperator.chart } } }];
 }
 
+/**
+ * Empty `watchNamespace`: the operator watches its release's namespace only (the chart's default).
+ * The chart gives the operator's container no securityContext (`containerSecurityContext: {}`); it
+ * gets the restricted profile's (its image runs as uid 2), so it runs in any namespace.
+ */
 export function perconaOperatorValues(): object {
-    // Empty: the operator watches its release's namespace only (the chart's default).
-    return { watchNamespace: "" };
+    return {
+        watchNamespace: "",
+        containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, runAsUser: 2, seccompProfile: { type: "RuntimeDefault" } },
+    };
 }
 
 export function perconaClusterValues(a: Pick<PerconaClusterArgs, "members" | "resources" | "storageClass" | "storageGi">): object {

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # asg-join: first boot of an auto scaling group instance, run by cloud-init as root. It shuts
 # non-root processes out of the instance metadata service (which serves this user data, token
-# included; pods cannot reach it: the metadata hop limit is 1), prepares the node (prepare.sh,
-# as the prepare_node function) and joins with the join configuration written root-only.
-# Parameters: JOIN_CONFIG (kubeadm JoinConfiguration with __NODE_NAME__ and __NODE_IP__), plus prepare's.
+# included; pods cannot reach it: the metadata hop limit is 1), now and at every boot (a unit:
+# cloud-init runs this once per instance, and iptables rules do not survive a reboot), prepares
+# the node (prepare.sh, as the prepare_node function) and joins with the join configuration written
+# root-only, named NAME_PREFIX-<instance id> (the cluster's node names, which kubelet-csr-approver
+# approves serving certificates for; `ip-10-1-...` host names are not).
+# Parameters: JOIN_CONFIG (kubeadm JoinConfiguration with __NODE_NAME__ and __NODE_IP__), NAME_PREFIX,
+# plus prepare's.
 set -euo pipefail
 export STEP="asg-join"
 : "${JOIN_CONFIG:?}"
@@ -11,10 +15,18 @@ if in_cluster; then
   log "already joined"
   exit 0
 fi
-iptables -C OUTPUT -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT 2>/dev/null ||
-  iptables -I OUTPUT -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT
+lockdown='iptables -C OUTPUT -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT 2>/dev/null || iptables -I OUTPUT -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT'
+bash -c "$lockdown"
+if printf '[Unit]\nDescription=infra: only root reaches the instance metadata service\nDefaultDependencies=no\nBefore=network-pre.target kubelet.service\nWants=network-pre.target\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c %s\n\n[Install]\nWantedBy=multi-user.target\n' "'$lockdown'" |
+  write_file /etc/systemd/system/infra-imds-lockdown.service 0644; then
+  pending imds-lockdown
+fi
+settle imds-lockdown systemctl daemon-reload
+systemctl is-enabled --quiet infra-imds-lockdown.service || systemctl enable infra-imds-lockdown.service
 prepare_node
-node_name=$(hostname -s)
+imds_token=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token)
+instance_id=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/instance-id)
+node_name="${NAME_PREFIX:?}-$instance_id"
 printf '%s' "$JOIN_CONFIG" | sed -e "s/__NODE_NAME__/$node_name/g" -e "s/__NODE_IP__/$NODE_IP/g" | write_file /etc/kubernetes/infra/kubeadm-join.yaml 0600 || true
 LOG=/var/log/infra-kubeadm-join.log
 open_log "$LOG"

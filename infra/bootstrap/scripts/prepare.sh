@@ -4,7 +4,8 @@
 # Parameters: K8S_VERSION (1.35.9), CONTAINERD_VERSION (2.1.5), NODE_IP, ROLE (control-plane|worker),
 # MESH (1: join the WireGuard mesh; its configuration, with the private key, comes on standard input),
 # DOCKER_REPO and K8S_REPO (the package repositories' URL prefixes; the tests serve their own),
-# API_NAME and API_ADDRESSES (the API endpoint's name and the control planes' mesh addresses).
+# API_NAME and API_ADDRESSES (the API endpoint's name and the control planes' mesh addresses),
+# NODE_PACKAGES (host packages the add-ons need: nfs-client).
 set -euo pipefail
 export STEP="prepare"
 : "${K8S_VERSION:?}" "${CONTAINERD_VERSION:?}" "${NODE_IP:?}" "${ROLE:?}"
@@ -163,6 +164,21 @@ else
     systemctl disable --now firewalld
   fi
 fi
+
+# Host packages the platform's add-ons need on every node (NODE_PACKAGES, by role, not by name):
+# nfs-client mounts the NFS provisioner's volumes (the kubelet calls mount.nfs on the host).
+for wanted in ${NODE_PACKAGES:-}; do
+  case "$wanted:$family" in
+    nfs-client:apt) package=nfs-common ;;
+    nfs-client:*) package=nfs-utils ;;
+    *) fail "unknown node package $wanted (known: nfs-client)" ;;
+  esac
+  # (rpm -q prints "package ... is not installed" on standard output: its status says.)
+  if [ "$family" = apt ]; then [ -n "$(installed_version "$package")" ] && continue
+  elif rpm -q "$package" >/dev/null 2>&1; then continue; fi
+  log "installing $package ($wanted)"
+  if [ "$family" = apt ]; then apt_update && apt_install "$package"; else dnf install -y -q "$package"; fi
+done
 
 # NetworkManager must leave Calico's and the mesh's interfaces alone (Calico's system requirements).
 if [ -d "$ROOT/etc/NetworkManager" ]; then

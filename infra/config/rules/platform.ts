@@ -19,19 +19,55 @@ export function platformProblems(s: Settings, choice: PlatformChoices, add: Repo
     if (choice.provisioner === "hcloud-csi" && choice.cloudIntegration !== "hetzner")
         add(P("platform", "storage", "provisioner"), "hcloud-csi needs cloudIntegration hetzner");
     if (choice.provisioner === "ebs-csi" && choice.cloudIntegration !== "aws") add(P("platform", "storage", "provisioner"), "ebs-csi needs cloudIntegration aws");
-    if (choice.exposure === "loadBalancer" && choice.cloudIntegration === "none" && s.mode === "cluster")
-        add(P("platform", "ingress", "exposure"), "loadBalancer needs a cloud integration (hetzner or aws); on-prem use nodePort or hostNetwork");
-    storageClassProblems(s, choice.databaseClass, add);
+    // Pulumi waits for a LoadBalancer Service's address (pulumi-kubernetes await, service.go): with
+    // nothing to give one, `pulumi up` would wait until it times out.
+    if (choice.install.ingress && choice.exposure === "loadBalancer" && !choice.loadBalancer && choice.cloudIntegration !== "aws")
+        add(
+            P("platform", "ingress", "exposure"),
+            s.mode === "apps-only"
+                ? "loadBalancer needs a cluster that gives LoadBalancer Services an address (set infra:existingCluster.provides.loadBalancer: true if it does); otherwise use nodePort or hostNetwork"
+                : "loadBalancer needs a cloud integration (hetzner or aws); on-prem use nodePort or hostNetwork",
+        );
+    s.apps?.workloads.forEach((w, i) => {
+        if (w.service === "LoadBalancer" && !choice.loadBalancer)
+            add(
+                P("apps", "workloads", i, "service"),
+                `LoadBalancer: nothing in this cluster gives LoadBalancer Services an address (${noLoadBalancerReason(s, choice)}), so \`pulumi up\` would wait for one until it times out; use NodePort or an ingressPath`,
+            );
+    });
+    storageClassProblems(s, choice, add);
 }
 
-function storageClassProblems(s: Settings, databaseClass: string, add: Report): void {
+function noLoadBalancerReason(s: Settings, choice: PlatformChoices): string {
+    if (s.mode === "apps-only") return "set infra:existingCluster.provides.loadBalancer: true if it does";
+    if (choice.cloudIntegration === "aws") return "no AWS cloud controller runs; the ingress has its own network load balancer";
+    return "no cloud integration";
+}
+
+function storageClassProblems(s: Settings, choice: PlatformChoices, add: Report): void {
+    const { databaseClass } = choice;
+    const existing = choice.provides?.storageClass;
+    if (!choice.install.storage) {
+        // No class is created: the database uses the cluster's own.
+        if (s.apps?.database && !databaseClass)
+            add(P("platform", "storage", "databaseClass"), "is required with provisioner none: the existing StorageClass database volumes use");
+        return;
+    }
     const classes = s.platform.storage.classes;
     const defaults = classes.filter((c) => c.default);
-    if (defaults.length !== 1)
+    if (existing) {
+        // The cluster has its default class: ours must neither take its name nor be a second default.
+        if (defaults.length) add(P("platform", "storage", "classes"), `the cluster's class ${existing} is already the default: set default: false on ${defaults.map((c) => c.name).join(", ")}`);
+        classes.forEach((c, i) => {
+            if (c.name === existing) add(P("platform", "storage", "classes", i, "name"), `"${c.name}" is the cluster's own class; choose another name`);
+        });
+    } else if (defaults.length !== 1)
         add(P("platform", "storage", "classes"), `exactly one class must be the default, found ${defaults.length}${defaults.length ? ` (${defaults.map((c) => c.name).join(", ")})` : ""}`);
-    const names = new Set<string>();
+    if (existing && s.platform.storage.provisioner === "local-path" && s.existingCluster?.distribution !== "other" && s.existingCluster?.distribution !== "minikube")
+        add(P("platform", "storage", "provisioner"), `local-path: ${s.existingCluster?.distribution} already runs local-path-provisioner (class ${existing}); leave provisioner unset to use it`);
+    const names = new Set<string>(existing ? [existing] : []);
     classes.forEach((c, i) => {
-        if (names.has(c.name)) add(P("platform", "storage", "classes", i, "name"), `duplicate class name "${c.name}"`);
+        if (names.has(c.name) && c.name !== existing) add(P("platform", "storage", "classes", i, "name"), `duplicate class name "${c.name}"`);
         names.add(c.name);
     });
     if (s.apps?.database && !names.has(databaseClass))
