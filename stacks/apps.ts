@@ -25,7 +25,7 @@ export function createApps(cfg: StackConfig, cluster: ClusterHandle, platform: P
         dependsOn: [...cluster.ready, ...platform.ready],
         issuer: platform.issuer,
         ingressClass: platform.ingressClass,
-        ingressPublishesStatus: platform.ingressStatus !== "none",
+        ingressPublishesStatus: platform.ingressPublishesStatus,
         ingressNamespace: INGRESS_NAMESPACE,
         databaseClass: platform.databaseClass,
         registryPassword: cfg.secrets.registryPassword,

@@ -62,8 +62,8 @@ export interface PlatformChoices {
     readonly kubeletInsecureTls: boolean;
     /** The IngressClass apps use: the controller's the platform installs, or the one the cluster has. */
     readonly ingressClass: string;
-    /** Install an ingress controller / metrics-server / a provisioner and classes (not when the cluster has one). */
-    readonly install: { readonly ingress: boolean; readonly metricsServer: boolean; readonly storage: boolean };
+    /** Install an ingress controller / metrics-server (not when the cluster has one; storage: `provisioner` none). */
+    readonly install: { readonly ingress: boolean; readonly metricsServer: boolean };
     /** Something gives LoadBalancer Services an address (the Hetzner cloud controller; an existing cluster's). */
     readonly loadBalancer: boolean;
     /** What the existing cluster of an apps-only stack runs. */
@@ -102,7 +102,7 @@ export function platformChoices(s: Settings): PlatformChoices {
         databaseClass: s.platform.storage.databaseClass ?? fallback,
         kubeletInsecureTls: s.mode === "apps-only" && s.environment !== "prod",
         ingressClass: provides?.ingressClass ?? INGRESS_CLASS,
-        install: { ingress: installIngress, metricsServer: s.platform.metricsServer.enabled && !provides?.metricsServer, storage: provisioner !== "none" },
+        install: { ingress: installIngress, metricsServer: s.platform.metricsServer.enabled && !provides?.metricsServer },
         loadBalancer: provides ? provides.loadBalancer : cloudIntegration === "hetzner",
         ...(provides ? { provides } : {}),
     };

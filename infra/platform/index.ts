@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformChoices, Settings } from "../config";
 import { CertManager, type IssuerName } from "./cert-manager";
 import { AwsCloud, HetznerCloud } from "./cloud";
-import { IngressController, type IngressStatus, ingressStatus } from "./ingress";
+import { IngressController } from "./ingress";
 import { MetricsServer } from "./metrics-server";
 import { Storage } from "./storage";
 import { CHART_FACTS, CHARTS } from "./versions";
@@ -55,8 +55,8 @@ export function ingressExposure(c: Pick<PlatformChoices, "cloudIntegration" | "e
 export interface PlatformParts {
     readonly issuer?: IssuerName;
     readonly ready: pulumi.Resource[];
-    /** Where the Ingresses of the apps' class get their status from (`none`: Pulumi must not wait for one). */
-    readonly ingressStatus: IngressStatus;
+    /** A controller writes a status address on the Ingresses of the apps' class (false: Pulumi must not wait for one). */
+    readonly ingressPublishesStatus: boolean;
 }
 
 /**
@@ -66,15 +66,15 @@ export interface PlatformParts {
 function existingObjects(name: string, c: PlatformChoices, provider: k8s.Provider, parent: pulumi.Resource): pulumi.Resource[] {
     const opts = { provider, parent };
     const found: pulumi.Resource[] = [];
-    if (!c.install.storage && c.provides?.storageClass && c.databaseClass === c.provides.storageClass)
+    if (c.provisioner === "none" && c.provides?.storageClass && c.databaseClass === c.provides.storageClass)
         found.push(k8s.storage.v1.StorageClass.get(`${name}-existing-${c.provides.storageClass}`, c.provides.storageClass, opts));
     if (!c.install.ingress && c.provides?.ingressClass) found.push(k8s.networking.v1.IngressClass.get(`${name}-existing-${c.provides.ingressClass}`, c.provides.ingressClass, opts));
     return found;
 }
 
 /** Host packages the add-ons these choices install need on every node (their chart facts). */
-export function platformNodePackages(c: Pick<PlatformChoices, "provisioner" | "install">): string[] {
-    const charts = c.install.storage && c.provisioner === "nfs" ? [CHARTS.nfsProvisioner.chart] : [];
+export function platformNodePackages(c: Pick<PlatformChoices, "provisioner">): string[] {
+    const charts = c.provisioner === "nfs" ? [CHARTS.nfsProvisioner.chart] : [];
     return [...new Set(charts.flatMap((chart) => CHART_FACTS[chart].nodePackages ?? []))];
 }
 
@@ -91,19 +91,17 @@ export function createPlatform(name: string, args: PlatformArgs, parent: pulumi.
         base = [...base, ...new AwsCloud(`${name}-aws`, { provider, dependsOn: base, clusterName: args.aws.clusterName, region: args.aws.region }, child).ready];
     }
     const ready: pulumi.Resource[] = [...existingObjects(name, c, provider, parent)];
-    if (c.install.storage && c.provisioner !== "none")
+    if (c.provisioner !== "none")
         ready.push(...new Storage(`${name}-storage`, { provider, dependsOn: base, provisioner: c.provisioner, classes: s.storage.classes, nfs: s.storage.nfs }, child).classes);
+    // A cluster's own controller (k3s' Traefik behind ServiceLB) publishes its LoadBalancer's address.
+    let ingressPublishesStatus = c.provides?.loadBalancer ?? false;
     if (c.install.ingress) {
         const serviceAnnotations = c.cloudIntegration === "hetzner" && args.hetzner ? hetznerIngressAnnotations(args.hetzner) : {};
         const ingress = { controller: s.ingress.controller, exposure: ingressExposure(c), provider, dependsOn: base, serviceAnnotations, statusAddress: args.ingressStatusAddress };
-        ready.push(new IngressController(`${name}-ingress`, ingress, child).chart);
+        const controller = new IngressController(`${name}-ingress`, ingress, child);
+        ready.push(controller.chart);
+        ingressPublishesStatus = controller.publishesStatus;
     }
-    // A cluster's own controller (k3s' Traefik behind ServiceLB) publishes its LoadBalancer's address.
-    const ingressStatusOf: IngressStatus = c.install.ingress
-        ? ingressStatus(s.ingress.controller, ingressExposure(c), args.ingressStatusAddress !== undefined)
-        : c.provides?.loadBalancer
-          ? "service"
-          : "none";
     let issuer: IssuerName | undefined;
     if (s.certManager.enabled) {
         const cm = new CertManager(`${name}-cert-manager`, { provider, dependsOn: base, email: s.certManager.email, ingressClass: c.ingressClass }, child);
@@ -114,7 +112,7 @@ export function createPlatform(name: string, args: PlatformArgs, parent: pulumi.
         const metrics = { provider, dependsOn: base, kubeletInsecureTls: c.kubeletInsecureTls, nodeNameRegex: args.nodeNameRegex, nodeNetworks: args.nodeNetworks };
         ready.push(new MetricsServer(`${name}-metrics`, metrics, child).chart);
     }
-    return { issuer, ready, ingressStatus: ingressStatusOf };
+    return { issuer, ready, ingressPublishesStatus };
 }
 
 export class Platform extends pulumi.ComponentResource {
@@ -125,11 +123,11 @@ export class Platform extends pulumi.ComponentResource {
     readonly databaseClass: string;
     /** Resources apps wait for. */
     readonly ready: pulumi.Resource[];
-    readonly ingressStatus: IngressStatus;
+    readonly ingressPublishesStatus: boolean;
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("infra:platform:Platform", name, {}, opts);
-        ({ issuer: this.issuer, ready: this.ready, ingressStatus: this.ingressStatus } = createPlatform(name, args, this));
+        ({ issuer: this.issuer, ready: this.ready, ingressPublishesStatus: this.ingressPublishesStatus } = createPlatform(name, args, this));
         this.databaseClass = args.choices.databaseClass;
         this.ingressClass = args.choices.ingressClass;
         this.registerOutputs({});

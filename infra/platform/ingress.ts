@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type Exposure, INGRESS_CLASS, INGRESS_NODE_PORTS } from "../config";
 import { thinComponent } from "../component";
 import { installChart } from "./helm";
-import { CHARTS, INGRESS_NGINX_END_OF_MAINTENANCE } from "./versions";
+import { CHART_FACTS, CHARTS, INGRESS_NGINX_END_OF_MAINTENANCE } from "./versions";
 
 export { INGRESS_CLASS } from "../config";
 export const INGRESS_NGINX_CONTROLLER = "k8s.io/ingress-nginx";
@@ -31,24 +31,6 @@ interface Resources {
     limits: { memory: string };
 }
 const RESOURCES: Resources = { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } };
-
-/**
- * Where the controller's Ingress status comes from, which Pulumi waits for on every Ingress
- * (pulumi-kubernetes await/ingress.go: `.status.loadBalancer.ingress` must be set):
- * - `service`: its LoadBalancer Service's address (`publishService`);
- * - `address`: a fixed address (the AWS network load balancer's name: `publish-status-address`,
- *   Traefik's `publishStatusAddress`; with a NodePort Service both would publish its ClusterIP);
- * - `nodes`: the addresses of the nodes it runs on (ingress-nginx on the host network);
- * - `none`: nothing (Traefik's ingress-nginx provider has no node fallback; a NodePort with no
- *   address in front): the apps' Ingresses then carry `pulumi.com/skipAwait`.
- */
-export type IngressStatus = "service" | "address" | "nodes" | "none";
-
-export function ingressStatus(controller: IngressArgs["controller"], exposure: Exposure, statusAddress: boolean): IngressStatus {
-    if (exposure === "loadBalancer") return "service";
-    if (statusAddress) return "address";
-    return controller === "ingress-nginx" && exposure === "hostNetwork" ? "nodes" : "none";
-}
 
 /** ingress-nginx chart values, typed: only what this program sets. */
 export interface IngressNginxValues {
@@ -164,6 +146,13 @@ export function traefikValues(exposure: Exposure, annotations: Record<string, st
 
 export interface IngressParts {
     readonly chart: k8s.helm.v4.Chart;
+    /**
+     * The controller writes a status address on its Ingresses, which Pulumi waits for on every
+     * Ingress (pulumi-kubernetes await/ingress.go): read from the chart's facts on the values it is
+     * installed with, the same facts the plan checks. Where it does not (Traefik on node ports or
+     * the host network with no address in front), the apps' Ingresses carry `pulumi.com/skipAwait`.
+     */
+    readonly publishesStatus: boolean;
     /** The `nginx` class, when the controller's chart does not create it (Traefik). */
     readonly ingressClass?: k8s.networking.v1.IngressClass;
 }
@@ -177,8 +166,9 @@ export function createIngressController(name: string, args: IngressArgs, parent:
             `ingress-nginx reached end of maintenance on ${INGRESS_NGINX_END_OF_MAINTENANCE}: no releases or security fixes since. ` +
                 "Set infra:platform.ingress.controller to traefik, which serves the same nginx class and annotations.",
         );
-        const chart = installChart(`${name}-ingress-nginx`, { ref: CHARTS.ingressNginx, namespace: INGRESS_NAMESPACE, podSecurity, values: ingressNginxValues(args.exposure, annotations, args.statusAddress), provider: args.provider, dependsOn: args.dependsOn }, parent);
-        return { chart };
+        const values = ingressNginxValues(args.exposure, annotations, args.statusAddress);
+        const chart = installChart(`${name}-ingress-nginx`, { ref: CHARTS.ingressNginx, namespace: INGRESS_NAMESPACE, podSecurity, values, provider: args.provider, dependsOn: args.dependsOn }, parent);
+        return { chart, publishesStatus: publishesStatus(CHARTS.ingressNginx.chart, values) };
     }
     // Traefik's ingress-nginx provider serves Ingresses of the `nginx` class; the class itself is ours.
     const ingressClass = new k8s.networking.v1.IngressClass(
@@ -189,12 +179,13 @@ export function createIngressController(name: string, args: IngressArgs, parent:
         },
         { provider: args.provider, parent, dependsOn: args.dependsOn },
     );
-    const chart = installChart(
-        `${name}-traefik`,
-        { ref: CHARTS.traefik, namespace: INGRESS_NAMESPACE, podSecurity, values: traefikValues(args.exposure, annotations, args.statusAddress), provider: args.provider, dependsOn: [...args.dependsOn, ingressClass] },
-        parent,
-    );
-    return { chart, ingressClass };
+    const values = traefikValues(args.exposure, annotations, args.statusAddress);
+    const chart = installChart(`${name}-traefik`, { ref: CHARTS.traefik, namespace: INGRESS_NAMESPACE, podSecurity, values, provider: args.provider, dependsOn: [...args.dependsOn, ingressClass] }, parent);
+    return { chart, ingressClass, publishesStatus: publishesStatus(CHARTS.traefik.chart, values) };
+}
+
+function publishesStatus(chart: string, values: object): boolean {
+    return CHART_FACTS[chart].ingress?.(values).publishesStatus ?? false;
 }
 
 export class IngressController extends thinComponent("infra:platform:Ingress", createIngressController) {}

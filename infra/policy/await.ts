@@ -13,6 +13,7 @@
  * `helm.sh/v4:Chart` renders without hooks (helm/v4/chart.go) and installs charts as a whole: a
  * chart's custom objects need their CRDs from a chart it waits for.
  */
+import { SKIP_AWAIT } from "../apps/ingress";
 import { CHART_FACTS, type ChartFacts, type PodSecurity, type Values } from "../platform/versions";
 
 export interface PlanView {
@@ -40,7 +41,6 @@ export interface Finding {
 }
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
-const SKIP_AWAIT = "pulumi.com/skipAwait";
 const LEVELS: PodSecurity[] = ["restricted", "baseline", "privileged"];
 const CORE_GROUPS = /^(core|apps|batch|policy|autoscaling|networking\.k8s\.io|storage\.k8s\.io|rbac\.authorization\.k8s\.io|apiextensions\.k8s\.io|yaml|helm\.sh)\//;
 
@@ -104,7 +104,7 @@ function chartFindings(charts: readonly Chart[], resources: readonly PlanView[],
 
 function customObjectFindings(charts: readonly Chart[], resources: readonly PlanView[], byUrn: ReadonlyMap<string, PlanView>, out: Finding[]): void {
     for (const r of resources) {
-        if (!r.type.startsWith("kubernetes:") || r.type === CHART || CORE_GROUPS.test(r.type.slice("kubernetes:".length)) || r.type.startsWith("kubernetes:v1")) continue;
+        if (!r.type.startsWith("kubernetes:") || r.type === CHART || CORE_GROUPS.test(r.type.slice("kubernetes:".length))) continue;
         const group = groupOf(r).split("/")[0];
         const before = ancestors(r, byUrn);
         if (!charts.some((c) => before.has(c.r.urn) && c.facts.crdGroups(c.values).includes(group)))

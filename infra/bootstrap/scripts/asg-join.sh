@@ -24,9 +24,7 @@ fi
 settle imds-lockdown systemctl daemon-reload
 systemctl is-enabled --quiet infra-imds-lockdown.service || systemctl enable infra-imds-lockdown.service
 prepare_node
-imds_token=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token)
-instance_id=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/instance-id)
-node_name="${NAME_PREFIX:?}-$instance_id"
+node_name="${NAME_PREFIX:?}-$(imds meta-data/instance-id)"
 printf '%s' "$JOIN_CONFIG" | sed -e "s/__NODE_NAME__/$node_name/g" -e "s/__NODE_IP__/$NODE_IP/g" | write_file /etc/kubernetes/infra/kubeadm-join.yaml 0600 || true
 LOG=/var/log/infra-kubeadm-join.log
 open_log "$LOG"

@@ -15,6 +15,14 @@ on_error() {
 set -E
 trap 'on_error "$?" "$BASH_COMMAND"' ERR
 
+# imds PATH: a value of the AWS instance metadata service (IMDSv2, root only on an auto scaling
+# group's instances), such as meta-data/local-ipv4.
+imds() {
+  local token
+  token=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token)
+  curl -fsS -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/$1"
+}
+
 # Markers of finished steps, written only once a step fully succeeded: files that kubeadm writes
 # early (admin.conf and kubelet.conf come from init's third phase) prove nothing.
 MARKERS=/var/lib/infra

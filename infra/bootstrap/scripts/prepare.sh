@@ -13,8 +13,7 @@ export STEP="prepare"
 K8S_MINOR="${K8S_VERSION%.*}"
 if [ "$NODE_IP" = auto ]; then
   # An auto scaling group instance learns its address from the instance metadata service (IMDSv2).
-  imds_token=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token)
-  NODE_IP=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/local-ipv4)
+  NODE_IP=$(imds meta-data/local-ipv4)
 fi
 export DEBIAN_FRONTEND=noninteractive
 

@@ -47,7 +47,7 @@ function noLoadBalancerReason(s: Settings, choice: PlatformChoices): string {
 function storageClassProblems(s: Settings, choice: PlatformChoices, add: Report): void {
     const { databaseClass } = choice;
     const existing = choice.provides?.storageClass;
-    if (!choice.install.storage) {
+    if (choice.provisioner === "none") {
         // No class is created: the database uses the cluster's own.
         if (s.apps?.database && !databaseClass)
             add(P("platform", "storage", "databaseClass"), "is required with provisioner none: the existing StorageClass database volumes use");
