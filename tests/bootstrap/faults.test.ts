@@ -25,7 +25,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { composeScript, renderBundle, SCRIPTS } from "../../infra/bootstrap/remote";
+import { asgFirstBootScript, composeScript, renderBundle, SCRIPTS } from "../../infra/bootstrap/remote";
 import { type FakeNode, fakeNode, mutating, type NodeOptions, ROCKY, UBUNTU } from "./fake-node";
 
 type Kind = "fault" | "tolerated" | "answer";
@@ -49,6 +49,10 @@ const CALLS: readonly CallRule[] = [
     { call: "modprobe ", kind: "fault" },
     { call: "sysctl --system", kind: "fault" },
     { call: "curl -fsSL ", kind: "fault", partial: "a download cut off half-way" },
+    { call: "curl -fsS -X PUT ", kind: "fault" },
+    { call: "curl -fsS -H ", kind: "fault" },
+    { call: "iptables -C ", kind: "answer", why: "a query: non-zero means the metadata rule is not in place, so it is inserted" },
+    { call: "iptables -I ", kind: "fault" },
     { call: "curl -fsSk ", kind: "answer", why: "join's look at the API server's version is best effort: when it cannot be read, kubeadm join's own discovery reports the unreachable API server" },
     { call: "gpg --batch --yes --dearmor ", kind: "fault" },
     { call: "dpkg-query -W ", kind: "answer", why: "a query: exit 1 means the package is not installed, which the script then installs" },
@@ -171,6 +175,28 @@ const SCENARIOS: readonly Scenario[] = [
                 node.set(`active-${unit}`, "(default configuration)\n");
             }
         },
+    },
+    { name: "prepare.sh, Ubuntu 24.04 with the NFS client (NODE_PACKAGES)", step: "prepare", script: prepare({ NODE_PACKAGES: "nfs-client" }), os: UBUNTU },
+    {
+        name: "prepare.sh, Rocky Linux 9 with the NFS client (NODE_PACKAGES)",
+        step: "prepare",
+        script: prepare({ NODE_PACKAGES: "nfs-client" }),
+        os: ROCKY,
+        setup: (node) => node.write("etc/selinux/config", "SELINUX=enforcing\n"),
+    },
+    {
+        // Inside cloud-init: the metadata lockdown and its unit, prepare (its own messages), the join.
+        name: "asg-join.sh, the first boot of an auto scaling group instance",
+        step: "(asg-join|prepare)",
+        script: asgFirstBootScript({
+            K8S_VERSION: "1.35.9",
+            CONTAINERD_VERSION: "2.1.5",
+            ROLE: "worker",
+            NAME_PREFIX: "acme-staging-workers",
+            NODE_PACKAGES: "nfs-client",
+            JOIN_CONFIG: "kind: JoinConfiguration\nnodeRegistration:\n  name: __NODE_NAME__\n",
+        }),
+        os: UBUNTU,
     },
     { name: "prepare.sh, Ubuntu 24.04 joining the mesh (MESH=1, no wireguard-tools yet)", step: "prepare", script: prepare({ MESH: "1", NODE_IP: "10.200.2.1" }), os: UBUNTU, stdin: meshBundle(MESH_CONF) },
     {

@@ -82,6 +82,16 @@ describe("apps-only on the clusters users have", () => {
         assert.match(cm.data!["helperPod.yaml"], /image: docker\.io\/library\/busybox:\d+\.\d+\.\d+$/m, "the helper image is pinned");
     });
 
+    it("validates infra:existingCluster.distribution and .provides, naming the key and what is allowed", () => {
+        const base: Record<string, Json> = { "infra:environment": "dev", "infra:mode": "apps-only" };
+        assert.deepEqual(problems({ ...base, "infra:existingCluster": { distribution: "rancher" } }), ["infra:existingCluster.distribution: must be one of: kind, minikube, k3s, other"]);
+        assert.deepEqual(problems({ ...base, "infra:existingCluster": { provides: { storageClass: "Fast_SSD", loadBalancer: "yes", ingress: "x" } } }), [
+            "infra:existingCluster.provides.storageClass: must be a lowercase DNS label (a-z, 0-9 and '-', starting with a letter): a storage class name",
+            "infra:existingCluster.provides.loadBalancer: must be true or false, got a string",
+            "infra:existingCluster.provides.ingress: unknown key; allowed keys: storageClass, ingressClass, metricsServer, loadBalancer",
+        ]);
+    });
+
     it("refuses what cannot work on them, naming the key", () => {
         const base = (): Record<string, Json> => ({ "infra:environment": "dev", "infra:mode": "apps-only", "infra:existingCluster": { distribution: "kind" } });
         const withExposure = { ...base(), "infra:platform": { ingress: { exposure: "loadBalancer" } } };

@@ -24,6 +24,8 @@ fi
 settle imds-lockdown systemctl daemon-reload
 systemctl is-enabled --quiet infra-imds-lockdown.service || systemctl enable infra-imds-lockdown.service
 prepare_node
+# (prepare named the step itself: what fails from here is the join.)
+export STEP="asg-join"
 node_name="${NAME_PREFIX:?}-$(imds meta-data/instance-id)"
 printf '%s' "$JOIN_CONFIG" | sed -e "s/__NODE_NAME__/$node_name/g" -e "s/__NODE_IP__/$NODE_IP/g" | write_file /etc/kubernetes/infra/kubeadm-join.yaml 0600 || true
 LOG=/var/log/infra-kubeadm-join.log
