@@ -45,6 +45,17 @@ describe("npm run plan", () => {
         assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, "no stack trace");
     });
 
+    it("exits 3 with the findings on stderr when a real `pulumi up` would fail: a Calico release whose chart facts nobody read", () => {
+        const dir = tmp();
+        const file = path.join(dir, "calico.yaml");
+        fs.writeFileSync(file, stackYaml(withConfig((c) => (c["infra:kubernetes"].calicoVersion = "3.31.4"))));
+        const r = plan("dev", "--config-file", file);
+        assert.equal(r.code, 3, r.stderr);
+        assert.match(r.stdout, /^Plan: \d+ resources to create/m);
+        assert.match(r.stderr, /^finding \[chart-facts\] urn:pulumi:dev::infra::.*::infra-dev-calico\n {2}chart tigera-operator v3\.31\.4 has no facts recorded at that version/m);
+        assert.match(r.stderr, /^plan: 2 finding\(s\): a real `pulumi up` of this stack would hang or fail$/m);
+    });
+
     it("exits 1 with a one-line reason for a missing stack file", () => {
         const r = plan("nosuchstack");
         assert.equal(r.code, 1);
