@@ -35,3 +35,40 @@ export function subnetOf(cidr: string, extraBits: number, index: number): string
     bytes.writeUInt32BE(start);
     return `${new ipaddr.IPv4([...bytes]).toString()}/${newPrefix}`;
 }
+
+/** How many addresses of each family a list of ranges covers together (overlaps counted once). */
+export function addressCoverage(cidrs: readonly string[]): { readonly v4: bigint; readonly v6: bigint } {
+    const spans = { v4: [] as [bigint, bigint][], v6: [] as [bigint, bigint][] };
+    for (const c of cidrs) {
+        const [addr, len] = ipaddr.parseCIDR(c);
+        const bits = addr.kind() === "ipv4" ? 32 : 128;
+        const value = addr.toByteArray().reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+        const size = 1n << BigInt(bits - len);
+        const start = (value / size) * size;
+        spans[addr.kind() === "ipv4" ? "v4" : "v6"].push([start, start + size]);
+    }
+    const total = (list: [bigint, bigint][]) => {
+        let sum = 0n;
+        let end = -1n;
+        for (const [s, e] of list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+            const from = s > end ? s : end;
+            if (e > from) sum += e - from;
+            if (e > end) end = e;
+        }
+        return sum;
+    };
+    return { v4: total(spans.v4), v6: total(spans.v6) };
+}
+
+/**
+ * The prefix length at which a set of source ranges counts as "the world": together they cover
+ * at least as many addresses as one /8 of their family (0.0.0.0/0, or 0.0.0.0/1 + 128.0.0.0/1,
+ * or any other split). No admin network is that large.
+ */
+export const WORLD_OPEN_PREFIX = 8;
+
+/** Whether these source ranges, together, open a port to the world (see `WORLD_OPEN_PREFIX`). */
+export function isWorldOpen(cidrs: readonly string[]): boolean {
+    const { v4, v6 } = addressCoverage(cidrs);
+    return v4 >= 1n << BigInt(32 - WORLD_OPEN_PREFIX) || v6 >= 1n << BigInt(128 - WORLD_OPEN_PREFIX);
+}

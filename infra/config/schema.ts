@@ -35,6 +35,21 @@ const ipv4 = () => z.ipv4({ error: "must be an IPv4 address such as 192.168.18.2
 const hostOrIp = () =>
     z.string().regex(DNS_NAME, { error: "must be an IPv4 address or a DNS name" });
 
+/**
+ * An S3-compatible endpoint the storage keys are sent to: `https://<host>[:<port>][/<path>]` and
+ * nothing else. The value reaches curl and the AWS CLI as one argument and a systemd environment
+ * file as one line, so no character beyond a host name's, a port's and plain path segments' is
+ * allowed (no spaces, quotes, `$`, backquotes, user info, query or fragment).
+ */
+export const HTTPS_ENDPOINT = /^https:\/\/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?(\/[A-Za-z0-9._~-]+)*$/;
+const httpsEndpoint = () =>
+    z
+        .string()
+        .refine((v) => !/^http:\/\//i.test(v), { error: "must be an https URL: plain http would send the storage keys in clear" })
+        .refine((v) => /^http:\/\//i.test(v) || HTTPS_ENDPOINT.test(v), {
+            error: "must be an https URL of the form https://<host>[:<port>][/<path>] (lowercase host; letters, digits, '.', '_', '~' and '-' in the path), such as https://fsn1.your-objectstorage.com (no trailing slash)",
+        });
+
 /** Pinned component versions; each can be changed per stack in `infra:kubernetes`. */
 // 3.32.1: the newest 3.32 release whose source was read (3.32.3, pinned before, was never published).
 export const CALICO_VERSION = "3.32.1";
@@ -377,7 +392,7 @@ const backups = strict({
         .describe("When the dump runs (cron, cluster time zone UTC). Defaults to 03:00 daily."),
     retentionDays: z.number().int().min(1).max(3650).default(14).describe("Dumps older than this are deleted. Defaults to 14."),
     bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be an S3 bucket name" }).describe("Bucket the dumps go to."),
-    endpoint: z.url({ error: "must be an https URL such as https://fsn1.your-objectstorage.com" }).optional().describe("S3-compatible endpoint (e.g. Hetzner Object Storage). Defaults to AWS S3."),
+    endpoint: httpsEndpoint().optional().describe("S3-compatible https endpoint (e.g. Hetzner Object Storage). Defaults to AWS S3."),
     region: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a region name" }).default("eu-central-1").describe("Bucket region. Defaults to eu-central-1."),
     createBucket: z.boolean().default(false).describe("Create the bucket on AWS (versioned, encrypted, private) with this stack. Defaults to false."),
 });
@@ -434,7 +449,7 @@ const etcdBackups = strict({
     retentionDays: z.number().int().min(1).max(3650).default(7).describe("Snapshots older than this are deleted. Defaults to 7."),
     bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be an S3 bucket name" }).describe("Bucket the snapshots go to."),
     region: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a region name" }).default("eu-central-1").describe("Bucket region (signing). Defaults to eu-central-1."),
-    endpoint: z.url({ error: "must be an https URL such as https://fsn1.your-objectstorage.com" }).optional().describe("S3-compatible endpoint (path-style). Defaults to https://s3.<region>.amazonaws.com."),
+    endpoint: httpsEndpoint().optional().describe("S3-compatible https endpoint (path-style). Defaults to https://s3.<region>.amazonaws.com."),
 });
 
 const provides = strict({

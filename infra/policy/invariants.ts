@@ -3,6 +3,8 @@
  * the same functions: the test suite over the offline plan of every stack file, and the policy
  * pack (`policy/`) that a real `pulumi preview --policy-pack policy` enforces.
  */
+import { isWorldOpen, WORLD_OPEN_PREFIX } from "../config/cidr";
+
 export interface ResourceView {
     readonly urn: string;
     readonly type: string;
@@ -29,7 +31,6 @@ export interface Invariant {
     check(resources: readonly ResourceView[], ctx: InvariantContext): Violation[];
 }
 
-const WORLD = new Set(["0.0.0.0/0", "::/0"]);
 const inRange = (port: number, spec: { fromPort?: number; toPort?: number; port?: string }) => {
     if (spec.port !== undefined) {
         const [a, b] = spec.port.split("-").map(Number);
@@ -67,12 +68,17 @@ export const INVARIANTS: readonly Invariant[] = [
     {
         name: "no-world-admin-in-prod",
         description: "In prod, SSH (22) and the API (6443) are not open to the world unless infra:ssh.allowWorldAdmin says so.",
-        check: (resources, ctx) =>
-            ctx.environment !== "prod" || ctx.allowWorldAdmin
-                ? []
-                : inboundRules(resources)
-                      .filter(({ rule, sources }) => (inRange(22, rule) || inRange(6443, rule)) && sources.some((s) => WORLD.has(s)))
-                      .map(({ r, rule }) => ({ rule: "no-world-admin-in-prod", urn: r.urn, message: `${r.name} opens ${rule.port ?? rule.fromPort} to the world` })),
+        // The union of every rule of a firewall or security group that opens the port: a range split
+        // over several rules (0.0.0.0/1 + 128.0.0.0/1) is as open as 0.0.0.0/0.
+        check: (resources, ctx) => {
+            if (ctx.environment !== "prod" || ctx.allowWorldAdmin) return [];
+            const rules = inboundRules(resources);
+            return resources.flatMap((r) =>
+                [22, 6443]
+                    .filter((port) => isWorldOpen(rules.filter((x) => x.r === r && inRange(port, x.rule)).flatMap((x) => x.sources)))
+                    .map((port) => ({ rule: "no-world-admin-in-prod", urn: r.urn, message: `${r.name} opens ${port} to the world (its sources cover a /${WORLD_OPEN_PREFIX} or more)` })),
+            );
+        },
     },
     {
         name: "etcd-kubelet-never-public",

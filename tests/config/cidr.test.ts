@@ -1,7 +1,7 @@
 /** CIDR arithmetic: the overlap and containment checks validation relies on, and how the AWS VPC is cut into zone subnets. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cidrContains, cidrContainsAddress, cidrsOverlap, subnetOf } from "../../infra/config";
+import { addressCoverage, cidrContains, cidrContainsAddress, cidrsOverlap, isWorldOpen, subnetOf } from "../../infra/config";
 
 describe("cidrsOverlap", () => {
     const CASES: [string, string, boolean, string][] = [
@@ -101,4 +101,19 @@ describe("subnetOf", () => {
     for (const [cidr, extraBits, message] of TOO_SMALL) {
         it(`refuses subnets smaller than AWS's /28: (${cidr}, ${extraBits})`, () => assert.throws(() => subnetOf(cidr, extraBits, 0), { message }));
     }
+});
+
+describe("address coverage (the world-open guard)", () => {
+    it("counts overlapping ranges once and keeps the families apart", () => {
+        assert.deepEqual(addressCoverage(["10.0.0.0/24", "10.0.0.128/25", "10.0.1.0/24"]), { v4: 512n, v6: 0n });
+        assert.deepEqual(addressCoverage(["10.0.0.5/24"]), { v4: 256n, v6: 0n }, "host bits are ignored");
+        assert.deepEqual(addressCoverage(["::/1", "8000::/1"]), { v4: 0n, v6: 1n << 128n });
+    });
+    it("a split of the world is the world; anything under a /8 is not", () => {
+        assert.ok(isWorldOpen(["0.0.0.0/1", "128.0.0.0/1"]));
+        assert.ok(isWorldOpen(["0.0.0.0/0"]));
+        assert.ok(isWorldOpen(["10.0.0.0/9", "10.128.0.0/9"]));
+        assert.ok(!isWorldOpen(["10.0.0.0/9", "10.0.0.0/9"]));
+        assert.ok(!isWorldOpen(["198.51.100.0/24", "2001:db8::/32"]));
+    });
 });

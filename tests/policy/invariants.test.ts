@@ -37,6 +37,19 @@ describe("each invariant catches a broken plan", async () => {
     /** Deliberate breakages of a stack's plan, each of which exactly one invariant must catch. */
     const BREAKAGES: { rule: string; what: string; stack: keyof typeof plans; edit: (rs: ResourceView[]) => void }[] = [
         { rule: "no-world-admin-in-prod", what: "SSH open to the world", stack: "prod", edit: (rs) => (hetznerFirewall(rs).inputs.rules[0].sourceIps = ["0.0.0.0/0"]) },
+        { rule: "no-world-admin-in-prod", what: "SSH open to the world as two halves", stack: "prod", edit: (rs) => (hetznerFirewall(rs).inputs.rules[0].sourceIps = ["0.0.0.0/1", "128.0.0.0/1"]) },
+        {
+            rule: "no-world-admin-in-prod",
+            what: "SSH open to the world split over two rules",
+            stack: "prod",
+            edit: (rs) => {
+                const rules = hetznerFirewall(rs).inputs.rules;
+                const ssh = rules.find((r: any) => r.port === "22");
+                ssh.sourceIps = ["0.0.0.0/1"];
+                rules.push({ ...ssh, sourceIps: ["128.0.0.0/1"] });
+            },
+        },
+        { rule: "no-world-admin-in-prod", what: "the API open to every IPv6 source", stack: "prod", edit: (rs) => hetznerFirewall(rs).inputs.rules.push({ direction: "in", protocol: "tcp", port: "6443", sourceIps: ["::/1", "8000::/1"] }) },
         {
             rule: "etcd-kubelet-never-public",
             what: "kubelet reachable from a CIDR",
@@ -92,7 +105,17 @@ describe("each invariant catches a broken plan", async () => {
                 c["infra:environment"] = "prod";
                 c["infra:ssh"].adminCidrs = ["0.0.0.0/0"];
             })).filter((p) => p.startsWith("infra:ssh")),
-            ["infra:ssh.adminCidrs: opens SSH and the API to the world in prod: list your networks, or set ssh.allowWorldAdmin to true to accept it"],
+            ["infra:ssh.adminCidrs: opens SSH and the API to the world in prod (together the ranges cover a /8 or more): list your networks, or set ssh.allowWorldAdmin to true to accept it"],
         );
+    });
+    it("the config refuses a world-open union of admin sources in prod, and accepts networks smaller than a /8", () => {
+        const prod = (cidrs: string[]) =>
+            problems(withConfig((c) => {
+                c["infra:environment"] = "prod";
+                c["infra:ssh"].adminCidrs = cidrs;
+            })).filter((p) => p.startsWith("infra:ssh"));
+        for (const open of [["0.0.0.0/1", "128.0.0.0/1"], ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"], ["10.0.0.0/9", "10.128.0.0/9"], ["10.0.0.0/8"]])
+            assert.equal(prod(open).length, 1, open.join(" + "));
+        for (const fine of [["10.0.0.0/9"], ["198.51.100.0/24", "203.0.113.0/24"], ["10.0.0.0/9", "10.0.0.0/10"]]) assert.deepEqual(prod(fine), [], fine.join(" + "));
     });
 });

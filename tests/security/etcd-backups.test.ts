@@ -38,6 +38,26 @@ describe("etcd backup schedule", () => {
             ],
         );
     });
+    it("accepts only https endpoints of the documented shape, for etcd and the app's dumps", () => {
+        const at = (endpoint: string) =>
+            problems(withConfig((c) => {
+                c["infra:backupAccessKeyId"] = { secure: "v1:a" };
+                c["infra:backupSecretAccessKey"] = { secure: "v1:b" };
+                c["infra:etcdBackups"] = { bucket: "acme-etcd", endpoint };
+                c["infra:apps"] = { host: "app.example.com", database: {}, backups: { bucket: "acme-dumps", endpoint } };
+            }));
+        for (const ok of ["https://fsn1.your-objectstorage.com", "https://minio.internal:9000", "https://s3.example.com/tenant-1", "https://10.0.0.5:9000"]) assert.deepEqual(at(ok), [], ok);
+        for (const hostile of ["https://x/$(touch${IFS}/root/p)", "https://x/`id`", "https://x/a b", "https://x/'q'", 'https://x/"q"', "https://user:pw@x", "https://x/?a=1", "https://x/#f", "https://x/", "ftp://x", "javascript:alert(1)", "file:///etc/passwd", "https://X.example", "https://x\ny"]) {
+            const ps = at(hostile);
+            assert.equal(ps.length, 2, `${hostile}: ${ps.join("; ")}`);
+            assert.match(ps[0], /^infra:apps\.backups\.endpoint: must be an https URL of the form https:\/\/<host>\[:<port>\]\[\/<path>\]/);
+            assert.match(ps[1], /^infra:etcdBackups\.endpoint: must be an https URL of the form/);
+        }
+        assert.deepEqual(at("http://minio.internal:9000"), [
+            "infra:apps.backups.endpoint: must be an https URL: plain http would send the storage keys in clear",
+            "infra:etcdBackups.endpoint: must be an https URL: plain http would send the storage keys in clear",
+        ]);
+    });
     it("writes curl's credentials file quoted", () => {
         assert.equal(curlCredentials('AK"1', "s\\k"), 'user = "AK\\"1:s\\\\k"\n');
     });
@@ -110,6 +130,24 @@ describe("etcd snapshot and restore", () => {
         assert.ok(!left.includes("20200101T000000Z-k8s-cp-2.db.gz"));
         assert.ok(left.includes("20991231T000000Z-k8s-cp-2.db.gz"));
         assert.equal(left.length, 2);
+    });
+
+    it("restore reads settings.env as data: a command substitution in a value never runs, and the value is refused", () => {
+        const n = node();
+        const marker = path.join(n.root, "pwned");
+        const env = path.join(n.root, "etc/kubernetes/infra/etcd-backup/settings.env");
+        for (const hostile of [`https://x/$(touch ${marker})`, `https://x/\`touch ${marker}\``, "https://x'; touch " + marker + "; '"]) {
+            fs.writeFileSync(env, `BUCKET=acme-etcd\nPREFIX=etcd/acme-prod\nREGION=fsn1\nENDPOINT=${hostile}\nRETENTION_DAYS=7\n`);
+            const r = n.run(SCRIPTS.etcdRestore);
+            assert.ok(!fs.existsSync(marker), `${hostile} ran as root`);
+            assert.notEqual(r.status, 0);
+            assert.match(r.stderr, /etcd-restore: ENDPOINT in .*settings\.env is not an https URL/);
+            assert.ok(!r.calls.includes("curl"), "nothing is downloaded from a refused endpoint");
+        }
+        fs.writeFileSync(env, "BUCKET=acme-etcd\nPREFIX=etcd/acme-prod\nREGION=fsn1\nENDPOINT=https://s3.example\nRETENTION_DAYS=7\nPATH=/nonexistent\n");
+        n.run(SCRIPTS.etcdSnapshot, [], settings);
+        const r = n.run(SCRIPTS.etcdRestore);
+        assert.equal(r.status, 0, `an unknown key (PATH) is ignored, not assigned: ${r.stderr}`);
     });
 
     it("the installer writes the timer once and enables it; a second run changes nothing", () => {

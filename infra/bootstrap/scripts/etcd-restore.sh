@@ -8,8 +8,20 @@
 set -euo pipefail
 ROOT="${INFRA_ROOT:-}"
 dir="$ROOT/etc/kubernetes/infra/etcd-backup"
-# shellcheck source=/dev/null
-. "$dir/settings.env"
+# settings.env is data, never shell: each known KEY=value line is taken as text (a value holding
+# `$(...)` stays text), then checked against the shape the program writes.
+while IFS= read -r line || [ -n "$line" ]; do
+  case "${line%%=*}" in
+    BUCKET | PREFIX | REGION | ENDPOINT | RETENTION_DAYS) printf -v "${line%%=*}" '%s' "${line#*=}" ;;
+  esac
+done < "$dir/settings.env"
+setting() {
+  [[ "${!1:-}" =~ $2 ]] || { echo "etcd-restore: $1 in $dir/settings.env is not $3" >&2; exit 1; }
+}
+setting ENDPOINT '^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)*$' "an https URL"
+setting BUCKET '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' "a bucket name"
+setting PREFIX '^[a-z0-9][a-z0-9/-]*$' "a key prefix"
+setting REGION '^[a-z0-9-]+$' "a region name"
 s3() { curl -fsS --aws-sigv4 "aws:amz:$REGION:s3" -K "$dir/credentials" "$@"; }
 snapshot="${1:-}"
 if [ -z "$snapshot" ]; then

@@ -1,11 +1,15 @@
 /** Rules on access: who may reach SSH and the API, the clouds' credentials, and the secrets the stack needs. */
+import { isWorldOpen, WORLD_OPEN_PREFIX } from "../cidr";
 import type { SecretKey, Settings } from "../schema";
 import type { ValidationContext } from "../validate";
 import { infraKey as P, type Report } from "./common";
 
 export function cloudAccessProblems(s: Settings, ctx: ValidationContext, add: Report): void {
-    if (s.environment === "prod" && !s.ssh.allowWorldAdmin && s.ssh.adminCidrs.some((c) => c.endsWith("/0")))
-        add(P("ssh", "adminCidrs"), "opens SSH and the API to the world in prod: list your networks, or set ssh.allowWorldAdmin to true to accept it");
+    if (s.environment === "prod" && !s.ssh.allowWorldAdmin && isWorldOpen(s.ssh.adminCidrs))
+        add(
+            P("ssh", "adminCidrs"),
+            `opens SSH and the API to the world in prod (together the ranges cover a /${WORLD_OPEN_PREFIX} or more): list your networks, or set ssh.allowWorldAdmin to true to accept it`,
+        );
     if (s.pools.some((p) => p.provider === "hetzner" || p.provider === "aws")) {
         if (!s.ssh.publicKey) add(P("ssh", "publicKey"), "is required with a cloud pool (it is installed on the servers)");
         if (s.ssh.adminCidrs.length === 0)
