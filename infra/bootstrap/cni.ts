@@ -5,6 +5,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_NAMESPACES } from "../config";
 import { installChart } from "../platform/helm";
 
 export const CALICO_CHART_REPO = "https://docs.tigera.io/calico/charts";
@@ -60,7 +61,7 @@ export function installCalico(name: string, args: CalicoArgs, parent: pulumi.Res
         `${name}-calico-crds`,
         {
             ref: { chart: CALICO_CRD_CHART, version: `v${args.version}`, repo: CALICO_CHART_REPO },
-            namespace: "tigera-operator",
+            namespace: PLATFORM_NAMESPACES.calicoOperator,
             createNamespace: false,
             podSecurity: "privileged",
             values: {},
@@ -73,7 +74,7 @@ export function installCalico(name: string, args: CalicoArgs, parent: pulumi.Res
         `${name}-calico`,
         {
             ref: { chart: "tigera-operator", version: `v${args.version}`, repo: CALICO_CHART_REPO },
-            namespace: "tigera-operator",
+            namespace: PLATFORM_NAMESPACES.calicoOperator,
             podSecurity: "privileged",
             values: { ...calicoValues(args.podCidr, args.mtu), manageCRDs: false },
             provider: args.provider,

@@ -5,6 +5,29 @@
  */
 import type { Settings } from "./schema";
 
+/**
+ * Namespaces the platform installs into (the Calico operator also makes calico-system and
+ * calico-apiserver), and Kubernetes' own: the application never goes into one of them, where its
+ * Pod Security level and default-deny policy would land on system pods.
+ */
+export const PLATFORM_NAMESPACES = {
+    ingress: "ingress",
+    certManager: "cert-manager",
+    calicoOperator: "tigera-operator",
+    nfs: "nfs-provisioner",
+    localPath: "local-path-storage",
+} as const;
+const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease", "calico-system", "calico-apiserver"];
+
+/** Why the application may not use this namespace, if it may not. */
+export function reservedNamespace(ns: string): string | undefined {
+    if (Object.values(PLATFORM_NAMESPACES).includes(ns as never)) return "the platform installs its add-ons there";
+    if (SYSTEM_NAMESPACES.includes(ns)) return "it belongs to Kubernetes or the CNI";
+    // Kubernetes reserves the kube- prefix for system namespaces.
+    if (ns.startsWith("kube-")) return "the kube- prefix is reserved for Kubernetes' own namespaces";
+    return undefined;
+}
+
 /** The node ports the ingress controller listens on when something outside the cluster feeds it (`nodePort` exposure, the AWS network load balancer). */
 export const INGRESS_NODE_PORTS = { http: 30080, https: 30443 } as const;
 

@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { thinComponent } from "../component";
+import { PLATFORM_NAMESPACES } from "../config";
 import { installChart } from "./helm";
 import { CHARTS } from "./versions";
 
@@ -60,7 +61,7 @@ export function certManagerValues(): CertManagerValues {
     return { crds: { enabled: true, keep: true }, startupapicheck: { enabled: false }, resources: small, webhook: { resources: small }, cainjector: { resources: small } };
 }
 
-export const CERT_MANAGER_NAMESPACE = "cert-manager";
+export const CERT_MANAGER_NAMESPACE = PLATFORM_NAMESPACES.certManager;
 /** The chart's startupapicheck image, at the chart's version. */
 export const API_CHECK_IMAGE = `quay.io/jetstack/cert-manager-startupapicheck:${CHARTS.certManager.version}`;
 const API_CHECK = "cert-manager-api-check";

@@ -6,14 +6,14 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { type Exposure, INGRESS_CLASS, INGRESS_NODE_PORTS } from "../config";
+import { type Exposure, INGRESS_CLASS, INGRESS_NODE_PORTS, PLATFORM_NAMESPACES } from "../config";
 import { thinComponent } from "../component";
 import { installChart } from "./helm";
 import { CHART_FACTS, CHARTS, INGRESS_NGINX_END_OF_MAINTENANCE } from "./versions";
 
 export { INGRESS_CLASS } from "../config";
 export const INGRESS_NGINX_CONTROLLER = "k8s.io/ingress-nginx";
-export const INGRESS_NAMESPACE = "ingress";
+export const INGRESS_NAMESPACE = PLATFORM_NAMESPACES.ingress;
 
 export interface IngressArgs {
     readonly controller: "ingress-nginx" | "traefik";

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parseAllDocuments } from "yaml";
-import type { Provisioner } from "../config";
+import { PLATFORM_NAMESPACES, type Provisioner } from "../config";
 import { thinComponent } from "../component";
 import { installChart, namespace } from "./helm";
 import { CHARTS, LOCAL_PATH_HELPER_IMAGE, LOCAL_PATH_MANIFEST } from "./versions";
@@ -60,7 +60,7 @@ export interface StorageParts {
 function installProvisioner(name: string, args: StorageArgs, parent: pulumi.Resource): pulumi.Resource[] {
     if (args.provisioner === "nfs") {
         if (!args.nfs) throw new Error("the nfs provisioner needs infra:platform.storage.nfs");
-        return [installChart(`${name}-nfs`, { ref: CHARTS.nfsProvisioner, namespace: "nfs-provisioner", podSecurity: "privileged", values: nfsProvisionerValues(args.nfs), provider: args.provider, dependsOn: args.dependsOn }, parent)];
+        return [installChart(`${name}-nfs`, { ref: CHARTS.nfsProvisioner, namespace: PLATFORM_NAMESPACES.nfs, podSecurity: "privileged", values: nfsProvisionerValues(args.nfs), provider: args.provider, dependsOn: args.dependsOn }, parent)];
     }
     if (args.provisioner === "local-path") {
         const ns = namespace(`${name}-local-path-ns`, LOCAL_PATH_NAMESPACE, "privileged", { provider: args.provider, parent, dependsOn: args.dependsOn });
@@ -69,7 +69,7 @@ function installProvisioner(name: string, args: StorageArgs, parent: pulumi.Reso
     return [];
 }
 
-export const LOCAL_PATH_NAMESPACE = "local-path-storage";
+export const LOCAL_PATH_NAMESPACE = PLATFORM_NAMESPACES.localPath;
 type Manifest = { kind: string; metadata: { name: string; namespace?: string }; data?: Record<string, string> };
 
 /**

@@ -1,4 +1,5 @@
 /** Rules on the application: pinned images in prod, workloads that can be drained and scaled, database and backups. */
+import { reservedNamespace } from "../platform";
 import type { Settings } from "../schema";
 import { infraKey as P, type Report } from "./common";
 
@@ -36,6 +37,8 @@ export function cronRangeProblem(schedule: string): string | undefined {
 }
 
 export function appsProblems(s: Settings, apps: Apps, add: Report): void {
+    const reserved = reservedNamespace(apps.namespace);
+    if (reserved) add(P("apps", "namespace"), `cannot be ${apps.namespace}: ${reserved}; use a namespace of the application's own, such as apps`);
     const workloads: [PropertyKey[], Workload][] = [
         ...(apps.backend ? [[["apps", "backend"], apps.backend] as [PropertyKey[], Workload]] : []),
         ...(apps.frontend ? [[["apps", "frontend"], apps.frontend] as [PropertyKey[], Workload]] : []),
