@@ -54,6 +54,11 @@ const httpsEndpoint = () =>
 // 3.32.1: the newest 3.32 release whose source was read (3.32.3, pinned before, was never published).
 export const CALICO_VERSION = "3.32.1";
 export const CONTAINERD_VERSION = "2.1.5";
+/**
+ * The newest Kubernetes minor release that exists (1.37 went GA in August 2026; 1.38 is planned
+ * for December 2026). A version past it has no packages: raise this when the next minor ships.
+ */
+export const KUBERNETES_NEWEST_MINOR = 37;
 
 /** The node operating systems the bootstrap scripts support, by image name. */
 export const SUPPORTED_IMAGES = ["ubuntu-22.04", "ubuntu-24.04", "debian-12", "rocky-9", "alma-9"] as const;
@@ -70,11 +75,18 @@ export const HETZNER_LOCATIONS = {
 export type HetznerLocation = keyof typeof HETZNER_LOCATIONS;
 export const HETZNER_SERVER_TYPE = /^(cx|cpx|cax|ccx)(\d{2})$/;
 
+/** A Kubernetes label value (also a taint's value): at most 63 characters, alphanumeric at both ends. */
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
 const taint = strict({
     key: z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
         error: "must be a Kubernetes label key such as burst.example.com/spot",
     }).describe("Taint key."),
-    value: z.string().max(63).optional().describe("Taint value."),
+    value: z
+        .string()
+        .regex(LABEL_VALUE, { error: "must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (a Kubernetes label value)" })
+        .optional()
+        .describe("Taint value."),
     effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).describe("Taint effect."),
 });
 
@@ -83,7 +95,7 @@ const labels = z
         z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
             error: "label keys must be Kubernetes label keys",
         }),
-        z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, {
+        z.string().regex(LABEL_VALUE, {
             error: "label values must be at most 63 alphanumeric, '-', '_' or '.' characters",
         }),
     )
@@ -174,6 +186,9 @@ const kubernetes = strict({
         .string()
         .regex(/^1\.(3[0-9]|[4-9][0-9])\.\d{1,3}$/, {
             error: "must be a full Kubernetes release `1.<minor>.<patch>` with minor 30 or newer, without a leading v (e.g. 1.34.2)",
+        })
+        .refine((v) => !/^1\.\d+\./.test(v) || Number(v.split(".")[1]) <= KUBERNETES_NEWEST_MINOR, {
+            error: `is not released yet: the newest Kubernetes minor is 1.${KUBERNETES_NEWEST_MINOR} (if a newer one has shipped, raise KUBERNETES_NEWEST_MINOR in infra/config/schema.ts)`,
         })
         .describe("Kubernetes release `1.<minor>.<patch>`; kubeadm, kubelet and kubectl are pinned to it."),
     podCidr: cidr().default("10.244.0.0/16").describe("Pod network. Defaults to 10.244.0.0/16."),

@@ -8,8 +8,8 @@ import type { PlatformChoices } from "./platform";
 import { cloudAccessProblems, secretProblems } from "./rules/access";
 import { appsProblems } from "./rules/apps";
 import type { Report } from "./rules/common";
-import { hetznerSubnetProblems, meshProblems, nodeNetworkProblems, onPremEndpointProblems, rangeProblems } from "./rules/network";
-import { controlPlaneProblems, modeProblems, providerProblems, uniquenessProblems } from "./rules/nodes";
+import { hetznerSubnetProblems, meshProblems, nodeNetworkProblems, onPremEndpointProblems, rangeProblems, subnetCapacityProblems } from "./rules/network";
+import { controlPlaneProblems, modeProblems, poolNodeProblems, providerProblems, uniquenessProblems } from "./rules/nodes";
 import { certManagerProblems, platformProblems } from "./rules/platform";
 import { SECRET_KEYS, type SecretKey, type Settings } from "./schema";
 
@@ -32,7 +32,9 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
     controlPlaneProblems(s, add);
     uniquenessProblems(s, clusterName, add);
     providerProblems(s, add);
+    poolNodeProblems(s, clusterName, add);
     nodeNetworkProblems(s, add);
+    subnetCapacityProblems(s, add);
     meshProblems(s, add);
     rangeProblems(s, add);
     onPremEndpointProblems(s, add);
@@ -44,7 +46,7 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
         platformProblems(s, ctx.choices, add);
         certManagerProblems(s, add);
     }
-    if (s.apps) appsProblems(s, s.apps, add);
+    if (s.apps) appsProblems(s, s.apps, ctx.choices, add);
     return out;
 }
 

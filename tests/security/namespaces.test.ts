@@ -34,7 +34,7 @@ describe("apps.namespace", () => {
             const used = new Set(
                 plan.resources
                     .filter((r) => r.type.startsWith("kubernetes:"))
-                    .map((r) => (r.type === "kubernetes:core/v1:Namespace" ? r.inputs.metadata?.name : (r.inputs.namespace ?? r.inputs.metadata?.namespace)))
+                    .map((r) => { const i = r.inputs as Record<string, any>; return r.type === "kubernetes:core/v1:Namespace" ? i.metadata?.name : (i.namespace ?? i.metadata?.namespace); })
                     .filter((ns): ns is string => typeof ns === "string" && ns !== appNs),
             );
             assert.ok(used.size > 0 || stack === "prod-burst", `${stack} installs nothing?`);

@@ -34,5 +34,7 @@ export function secretProblems(s: Settings, ctx: ValidationContext, add: Report)
         needSecret("backupAccessKeyId", why);
         needSecret("backupSecretAccessKey", why);
     }
+    if (ctx.secretsSet.has("kubeconfig") && s.mode !== "apps-only")
+        add("infra:kubeconfig", `is only for an apps-only stack (the cluster it deploys to); a ${s.mode} stack ${s.mode === "cluster" ? "makes its own kubeconfig (the stack output kubeconfig)" : "joins its base's cluster"}: delete the key`);
     if (s.etcdBackups && s.mode !== "cluster") add(P("etcdBackups"), "is only for a cluster stack (it snapshots the cluster's own control planes)");
 }

@@ -1,5 +1,5 @@
 /** Rules on the application: pinned images in prod, workloads that can be drained and scaled, database and backups. */
-import { reservedNamespace } from "../platform";
+import { INGRESS_NODE_PORTS, type PlatformChoices, reservedNamespace } from "../platform";
 import type { Settings } from "../schema";
 import { infraKey as P, type Report } from "./common";
 
@@ -36,7 +36,7 @@ export function cronRangeProblem(schedule: string): string | undefined {
     return undefined;
 }
 
-export function appsProblems(s: Settings, apps: Apps, add: Report): void {
+export function appsProblems(s: Settings, apps: Apps, choices: PlatformChoices, add: Report): void {
     const reserved = reservedNamespace(apps.namespace);
     if (reserved) add(P("apps", "namespace"), `cannot be ${apps.namespace}: ${reserved}; use a namespace of the application's own, such as apps`);
     const workloads: [PropertyKey[], Workload][] = [
@@ -50,6 +50,13 @@ export function appsProblems(s: Settings, apps: Apps, add: Report): void {
         if (names.has(w.name)) add(P("apps", "workloads", i, "name"), `"${w.name}" is taken (backend, frontend, database and each workload need distinct names)`);
         names.add(w.name);
         if (w.nodePort !== undefined && w.service !== "NodePort") add(P("apps", "workloads", i, "nodePort"), "is only allowed with service NodePort");
+        const port = w.nodePort;
+        if (port !== undefined) {
+            const first = apps.workloads.findIndex((o) => o.nodePort === port);
+            if (first < i) add(P("apps", "workloads", i, "nodePort"), `${port} is already infra:apps.workloads[${first}].nodePort: a node port serves one Service`);
+            else if (choices.install.ingress && Object.values(INGRESS_NODE_PORTS).includes(port as never))
+                add(P("apps", "workloads", i, "nodePort"), `${port} is the ingress controller's (${INGRESS_NODE_PORTS.http} and ${INGRESS_NODE_PORTS.https} are reserved for it): pick another port in 30000-32767`);
+        }
         if (w.useDatabase && !apps.database) add(P("apps", "workloads", i, "useDatabase"), "needs apps.database");
     });
     const db = apps.database;

@@ -112,3 +112,31 @@ export function hetznerSubnetProblems(s: Settings, add: Report): void {
     if (s.pools.some((p) => p.provider === "hetzner") && !cidrContains(s.hetzner.networkCidr, s.hetzner.subnetCidr))
         add(P("hetzner", "subnetCidr"), `${s.hetzner.subnetCidr} must lie inside networkCidr ${s.hetzner.networkCidr}`);
 }
+
+/**
+ * Addresses the clouds keep for themselves in each subnet: Hetzner the network address, its
+ * gateway (the first host) and the broadcast address; AWS the first four and the last. Each load
+ * balancer in the network takes one more (Hetzner's for the API and the ingress; AWS's network load
+ * balancers one per zone subnet), so two are kept aside per subnet.
+ */
+const RESERVED = { hetzner: 3, aws: 5 } as const;
+const LOAD_BALANCER_ADDRESSES = 2;
+
+/** Whether the nodes fit into the subnets the program creates for them. */
+export function subnetCapacityProblems(s: Settings, add: Report): void {
+    const hetznerNodes = s.pools.reduce((n, p) => n + (p.provider === "hetzner" ? p.count : 0), 0);
+    if (hetznerNodes > 0 && cidrContains(s.hetzner.networkCidr, s.hetzner.subnetCidr)) {
+        const room = 2 ** (32 - Number(s.hetzner.subnetCidr.split("/")[1])) - RESERVED.hetzner - LOAD_BALANCER_ADDRESSES;
+        if (hetznerNodes > room)
+            add(P("hetzner", "subnetCidr"), `${s.hetzner.subnetCidr} has room for ${Math.max(room, 0)} servers, but the Hetzner pools have ${hetznerNodes}: use a larger subnet (a /${32 - Math.ceil(Math.log2(hetznerNodes + RESERVED.hetzner + LOAD_BALANCER_ADDRESSES))} or larger)`);
+    }
+    // Nodes at most: fixed instances plus each auto scaling group's max.
+    const awsNodes = s.pools.reduce((n, p) => n + (p.provider === "aws" ? (p.count ?? 0) + (p.autoscaling?.max ?? 0) : 0), 0);
+    const prefix = Number(s.aws.vpcCidr.split("/")[1]);
+    if (awsNodes > 0 && !s.aws.existingVpc && prefix <= 24) {
+        // Each zone gets a subnet of 1/16 of the VPC (infra/nodes/aws.ts).
+        const room = s.aws.availabilityZones * (2 ** (32 - prefix - 4) - RESERVED.aws - LOAD_BALANCER_ADDRESSES);
+        if (awsNodes > room)
+            add(P("aws", "vpcCidr"), `${s.aws.vpcCidr} has room for ${Math.max(room, 0)} instances in ${s.aws.availabilityZones} zone subnets (1/16 of the VPC each), but the AWS pools may have ${awsNodes} (fixed counts plus auto scaling maxima): use a larger VPC or more availabilityZones`);
+    }
+}

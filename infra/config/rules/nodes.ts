@@ -37,14 +37,61 @@ export function modeProblems(s: Settings, add: Report): void {
     if (s.mode !== "apps-only" && s.existingCluster) add(P("existingCluster"), "is only allowed when mode is apps-only");
 }
 
+/** etcd's own advice: more than 7 members slows every write and adds no useful tolerance. */
+const MAX_CONTROL_PLANES = 7;
+
+/**
+ * Label keys a kubelet may set on its own Node through --node-labels: anything outside the
+ * kubernetes.io and k8s.io namespaces, these well-known keys, and the [*.]kubelet.kubernetes.io and
+ * [*.]node.kubernetes.io namespaces. The kubelet refuses to start with any other kubernetes.io or
+ * k8s.io key (k8s.io/kubelet/pkg/apis/well_known_labels.go, IsKubeletLabel). The keys the kubelet
+ * sets itself (hostname, os, arch) are left to it.
+ */
+const KUBELET_SETTABLE_LABELS = new Set(["topology.kubernetes.io/zone", "topology.kubernetes.io/region", "node.kubernetes.io/instance-type"]);
+const KUBELET_LABEL_NAMESPACES = ["kubelet.kubernetes.io", "node.kubernetes.io"];
+export function kubeletRefusesLabel(key: string): boolean {
+    const ns = key.includes("/") ? key.slice(0, key.indexOf("/")) : "";
+    const under = (domain: string) => ns === domain || ns.endsWith(`.${domain}`);
+    if (!under("kubernetes.io") && !under("k8s.io")) return false;
+    return !KUBELET_SETTABLE_LABELS.has(key) && !KUBELET_LABEL_NAMESPACES.some(under);
+}
+
+/** Node names are host names: one DNS label of at most 63 characters. */
+const MAX_NODE_NAME = 63;
+/** An auto scaling group's node is `<cluster>-<pool>-<instance id>`; EC2 ids are `i-` and 17 hex digits. */
+const EC2_INSTANCE_ID_LENGTH = 19;
+
+/** What the kubelet and the host accept of a pool's labels, taints and node names. */
+export function poolNodeProblems(s: Settings, clusterName: string, add: Report): void {
+    s.pools.forEach((p, i) => {
+        for (const key of Object.keys(p.labels)) {
+            if (kubeletRefusesLabel(key))
+                add(
+                    P("pools", i, "labels"),
+                    `${key}: the kubelet refuses to set kubernetes.io and k8s.io labels other than ${[...KUBELET_SETTABLE_LABELS].join(", ")} and the node.kubernetes.io/ and kubelet.kubernetes.io/ prefixes (node-role.kubernetes.io/* roles are set by kubeadm on control planes); use a key of your own domain, such as node.acme.com/role`,
+                );
+        }
+        if (p.provider === "aws" && p.autoscaling) {
+            const longest = clusterName.length + 1 + p.name.length + 1 + EC2_INSTANCE_ID_LENGTH;
+            if (longest > MAX_NODE_NAME)
+                add(
+                    P("pools", i, "name"),
+                    `makes node names of ${longest} characters (<cluster>-${p.name}-<instance id>, the cluster name ${clusterName.length} long): a node name is a host name of at most ${MAX_NODE_NAME}; shorten the pool or cluster name by ${longest - MAX_NODE_NAME}`,
+                );
+        }
+    });
+}
+
 /** The control planes form one etcd cluster: an odd number of members, behind one endpoint at one site. */
 export function controlPlaneProblems(s: Settings, add: Report): void {
     const cps = controlPlaneCount(s.pools);
     const first = s.pools.findIndex((p) => p.role === "control-plane");
-    if (s.mode === "cluster" && cps > 1 && cps % 2 === 0) {
+    if (s.mode === "cluster" && cps > 1 && (cps % 2 === 0 || cps > MAX_CONTROL_PLANES)) {
         add(
             P("pools", first, isOnPrem(s.pools[first]) ? "nodes" : "count"),
-            `the cluster has ${cps} control-plane nodes: etcd needs an odd number (1, 3, 5, 7) to keep quorum`,
+            cps % 2 === 0
+                ? `the cluster has ${cps} control-plane nodes: etcd needs an odd number (1, 3, 5, 7) to keep quorum`
+                : `the cluster has ${cps} control-plane nodes: use 1, 3, 5 or 7 (more etcd members only slow every write; add workers instead)`,
         );
     }
     const cpSites = [...new Set(s.pools.filter((p) => p.role === "control-plane").map(siteOf))];
