@@ -12,7 +12,7 @@ new PolicyPack("infra-invariants", {
         configSchema: { properties: { environment: { type: "string" as const }, allowWorldAdmin: { type: "boolean" as const } } },
         validateStack: (args, reportViolation) => {
             const config = args.getConfig<{ environment?: string; allowWorldAdmin?: boolean }>();
-            const environment = config.environment ?? (/prod/.test(process.env.PULUMI_STACK ?? "") ? "prod" : "dev");
+            const environment = config.environment ?? (/prod/.test(process.env.PULUMI_NODEJS_STACK ?? process.env.PULUMI_STACK ?? "") ? "prod" : "dev");
             const resources = args.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, inputs: r.props, protect: r.opts.protect ?? false }));
             for (const v of invariant.check(resources, { environment, allowWorldAdmin: config.allowWorldAdmin ?? false })) reportViolation(v.message, v.urn);
         },

@@ -54,9 +54,12 @@ describe(".github/workflows/preview.yml", () => {
         }
     });
     it("deploys dev on push to main; prod only by hand, behind its environment", () => {
+        // What each event deploys under which environment: tests/security/workflow.test.ts.
         const deploy = wf.jobs.deploy;
-        assert.match(deploy.if, /github\.event_name == 'push' && github\.ref == 'refs\/heads\/main'/);
-        assert.match(deploy.environment, /inputs\.stack \|\| 'dev'/);
+        assert.match(deploy.if, /github\.ref == 'refs\/heads\/main'/);
+        assert.match(deploy.if, /github\.event_name == 'push'/);
+        assert.match(deploy.environment, /'dev'/);
+        assert.match(deploy.environment, /inputs\.stack/);
         assert.ok(wf.on.workflow_dispatch.inputs.stack.options.includes("prod"));
     });
 });
