@@ -2,6 +2,7 @@
  * The composition root: reads and validates the stack configuration, then builds what the
  * stack's `mode` says. `index.ts` (the Pulumi entry point) and the offline plan both run this.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "../infra/config";
 import { appsOnlyStack } from "./apps-only";
 import { burstStack } from "./burst";
@@ -9,6 +10,7 @@ import { clusterStack } from "./cluster";
 
 export async function program(): Promise<object> {
     const cfg = loadConfig();
+    for (const w of cfg.warnings) void pulumi.log.warn(`${w.path}: ${w.message}`);
     switch (cfg.mode) {
         case "cluster":
             return clusterStack(cfg);

@@ -31,6 +31,8 @@ export interface StackConfig extends Settings {
     readonly awsRegion?: string;
     /** Cloud integration, ingress exposure and storage, as the stack file sets them or as they follow from the nodes. */
     readonly choices: PlatformChoices;
+    /** What the config allows but should not do (a host key not pinned outside prod): the program logs each. */
+    readonly warnings: readonly ConfigProblem[];
 }
 
 /** Reads the raw configuration of the running program (real engine or mocks). */
@@ -110,7 +112,8 @@ export function parseConfig(raw: RawConfig): StackConfig {
         awsRegion: raw.values["aws:region"] || undefined,
         choices: platformChoices(settings),
     };
-    const semantic = semanticProblems(settings, clusterName, ctx);
+    const warnings: ConfigProblem[] = [];
+    const semantic = semanticProblems(settings, clusterName, ctx, (path, message) => warnings.push({ path, message }));
     if (semantic.length > 0) throw new ConfigError(semantic);
 
     const secrets: { [K in SecretKey]?: pulumi.Output<string> } = {};
@@ -124,6 +127,7 @@ export function parseConfig(raw: RawConfig): StackConfig {
         hcloudToken: ctx.hcloudToken === "secret" ? pulumi.secret(hcloudRaw!) : undefined,
         awsRegion: ctx.awsRegion,
         choices: ctx.choices,
+        warnings,
     };
 }
 

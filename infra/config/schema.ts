@@ -50,6 +50,24 @@ const httpsEndpoint = () =>
             error: "must be an https URL of the form https://<host>[:<port>][/<path>] (lowercase host; letters, digits, '.', '_', '~' and '-' in the path), such as https://fsn1.your-objectstorage.com (no trailing slash)",
         });
 
+/**
+ * An SSH host public key the program pins: `ssh-ed25519 AAAA...` or `ecdsa-sha2-nistp256 AAAA...`
+ * (the line of /etc/ssh/ssh_host_ed25519_key.pub; a trailing comment is dropped). RSA keys cannot
+ * be pinned: @pulumi/command offers only the pinned key's own algorithm, which for RSA is SHA-1
+ * `ssh-rsa`, refused by OpenSSH 8.8 and later.
+ */
+const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) AAAA[A-Za-z0-9+/]+={0,3}$/;
+export const sshHostKey = () =>
+    z
+        .string()
+        .transform((v) => v.trim().split(/\s+/).slice(0, 2).join(" "))
+        .refine((v) => !/^(ssh-rsa|ssh-dss|rsa-sha2-)/.test(v), {
+            error: "is an RSA or DSA key, which cannot be pinned (the SSH client would have to offer SHA-1 ssh-rsa, which OpenSSH 8.8+ refuses): give the host's ed25519 key (/etc/ssh/ssh_host_ed25519_key.pub; `ssh-keygen -A` creates it)",
+        })
+        .refine((v) => /^(ssh-rsa|ssh-dss|rsa-sha2-)/.test(v) || HOST_KEY.test(v), {
+            error: "must be an SSH host public key line such as `ssh-ed25519 AAAAC3Nza...` (the content of /etc/ssh/ssh_host_ed25519_key.pub, or one key of `ssh-keyscan -t ed25519 <host>` checked against it)",
+        });
+
 /** Pinned component versions; each can be changed per stack in `infra:kubernetes`. */
 // 3.32.1: the newest 3.32 release whose source was read (3.32.3, pinned before, was never published).
 export const CALICO_VERSION = "3.32.1";
@@ -163,6 +181,9 @@ const staticNode = strict({
     privateAddress: ipv4().optional().describe("Address on the cluster's private network (kubelet node IP). Defaults to `address`."),
     user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "must be a Unix user name" }).optional().describe("SSH user for this machine (e.g. ubuntu). Required."),
     port: z.number().int().min(1).max(65535).default(22).describe("SSH port. Defaults to 22."),
+    hostKey: sshHostKey()
+        .optional()
+        .describe("The machine's SSH host public key (`ssh-ed25519 AAAA...`, from /etc/ssh/ssh_host_ed25519_key.pub), pinned on every connection. Required in prod; elsewhere a missing one is a warning and the connection accepts any host key."),
     meshAddress: ipv4()
         .optional()
         .describe("With the mesh: this machine's mesh address. Defaults to `<mesh>.<block>.<place in the list>`; set it to keep a running machine's address when a machine before it is removed."),
@@ -226,6 +247,9 @@ const bastion = strict({
     host: hostOrIp().describe("Jump host address."),
     user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "must be a Unix user name" }).default("root").describe("Jump host user. Defaults to root."),
     port: z.number().int().min(1).max(65535).default(22).describe("Jump host SSH port. Defaults to 22."),
+    hostKey: sshHostKey()
+        .optional()
+        .describe("The jump host's SSH host public key (`ssh-ed25519 AAAA...`), pinned. Required in prod; elsewhere a missing one is a warning."),
 });
 
 const ssh = strict({

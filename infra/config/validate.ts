@@ -5,7 +5,7 @@
  */
 import type { ConfigProblem } from "./errors";
 import type { PlatformChoices } from "./platform";
-import { cloudAccessProblems, secretProblems } from "./rules/access";
+import { cloudAccessProblems, hostKeyProblems, secretProblems } from "./rules/access";
 import { appsProblems } from "./rules/apps";
 import type { Report } from "./rules/common";
 import { hetznerSubnetProblems, meshProblems, nodeNetworkProblems, onPremEndpointProblems, rangeProblems, subnetCapacityProblems } from "./rules/network";
@@ -25,7 +25,8 @@ export interface ValidationContext {
     readonly choices: PlatformChoices;
 }
 
-export function semanticProblems(s: Settings, clusterName: string, ctx: ValidationContext): ConfigProblem[] {
+/** Every problem of a structurally valid config; what is allowed but unsafe goes to `warn`. */
+export function semanticProblems(s: Settings, clusterName: string, ctx: ValidationContext, warn: Report = () => {}): ConfigProblem[] {
     const out: ConfigProblem[] = [];
     const add: Report = (path, message) => out.push({ path, message });
     modeProblems(s, add);
@@ -41,6 +42,7 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
     hetznerSubnetProblems(s, add);
     cloudAccessProblems(s, ctx, add);
     secretProblems(s, ctx, add);
+    hostKeyProblems(s, { error: add, warn });
     // A burst stack's add-ons are its base cluster's.
     if (s.mode !== "burst") {
         platformProblems(s, ctx.choices, add);

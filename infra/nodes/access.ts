@@ -12,7 +12,7 @@ export interface NodeAccess {
     readonly dialErrorLimit: number;
     /** Seconds. */
     readonly perDialTimeout: number;
-    readonly bastion?: { readonly host: string; readonly user: string; readonly port: number };
+    readonly bastion?: { readonly host: string; readonly user: string; readonly port: number; readonly hostKey?: string };
 }
 
 /** The stack's SSH settings with its private key (`infra:sshPrivateKey`, validated to be set when there are nodes). */
@@ -21,17 +21,28 @@ export function nodeAccess(ssh: Settings["ssh"], privateKey: pulumi.Output<strin
     return { user: ssh.user, privateKey, dialErrorLimit: ssh.dialErrorLimit, perDialTimeout: ssh.perDialTimeoutSeconds, bastion: ssh.bastion };
 }
 
-/** The connection to one host; through the bastion when `viaBastion` and one is configured. */
-export function sshConnection(access: NodeAccess, host: pulumi.Input<string>, opts: { user?: string; port?: number; viaBastion?: boolean } = {}): SshConnection {
+/**
+ * The connection to one host; through the bastion when `viaBastion` and one is configured. With a
+ * `hostKey` (and the bastion's), @pulumi/command offers only that key's algorithm and accepts only
+ * that key (pulumi-command v1.2.1 remote/connection.go: FixedHostKey, HostKeyAlgorithms); without
+ * one it accepts any host key.
+ */
+export function sshConnection(
+    access: NodeAccess,
+    host: pulumi.Input<string>,
+    opts: { user?: string; port?: number; viaBastion?: boolean; hostKey?: pulumi.Input<string> } = {},
+): SshConnection {
     const bounded = { dialErrorLimit: access.dialErrorLimit, perDialTimeout: access.perDialTimeout };
+    const b = access.bastion;
     return {
         host,
         port: opts.port ?? 22,
         user: opts.user ?? access.user,
         privateKey: access.privateKey,
+        ...(opts.hostKey !== undefined ? { hostKey: opts.hostKey } : {}),
         ...bounded,
-        ...(opts.viaBastion && access.bastion
-            ? { proxy: { host: access.bastion.host, port: access.bastion.port, user: access.bastion.user, privateKey: access.privateKey, ...bounded } }
+        ...(opts.viaBastion && b
+            ? { proxy: { host: b.host, port: b.port, user: b.user, privateKey: access.privateKey, ...(b.hostKey ? { hostKey: b.hostKey } : {}), ...bounded } }
             : {}),
     };
 }
@@ -43,17 +54,19 @@ export interface SshTarget {
     readonly port: number;
     readonly user: string;
     readonly viaBastion: boolean;
+    /** The host key the connection pins; absent for a machine whose key the stack file does not give (and from bases older than pinning). */
+    readonly hostKey?: string;
 }
 
 /** A node's SSH target as a stack publishes it. */
 export function sshTarget(node: ClusterNode): { [K in keyof SshTarget]: pulumi.Input<SshTarget[K]> } {
     const c = node.connection;
-    return { name: node.name, host: c.host, port: c.port ?? 22, user: c.user ?? "root", viaBastion: c.proxy !== undefined };
+    return { name: node.name, host: c.host, port: c.port ?? 22, user: c.user ?? "root", viaBastion: c.proxy !== undefined, ...(c.hostKey !== undefined ? { hostKey: c.hostKey } : {}) };
 }
 
 /** The connection to a target another stack published, with this stack's key and bastion settings. */
 export function targetConnection(access: NodeAccess, t: SshTarget): SshConnection {
-    return sshConnection(access, t.host, { user: t.user, port: t.port, viaBastion: t.viaBastion });
+    return sshConnection(access, t.host, { user: t.user, port: t.port, viaBastion: t.viaBastion, ...(t.hostKey ? { hostKey: t.hostKey } : {}) });
 }
 
 export const WAIT_READY_SCRIPT = loadScript(__dirname, "wait-ready.sh");

@@ -10,7 +10,7 @@ import type { NodeAccess } from "./access";
 import { machineNode } from "./node";
 import { awsIngressRules } from "./ports";
 import type { ClusterNode } from "./types";
-import { renderUserData } from "./user-data";
+import { cloudHostKey } from "./host-key";
 
 /** Canonical's AWS account, owner of the official Ubuntu AMIs. */
 export const CANONICAL_OWNER = "099720109477";
@@ -190,6 +190,7 @@ export function createAwsInstances(args: AwsPoolArgs, parent: pulumi.Resource): 
     const nodes: ClusterNode[] = [];
     for (let i = 0; i < (pool.count ?? 0); i++) {
         const name = nodeName(args.clusterName, pool.name, i);
+        const hostKey = cloudHostKey(name, { hostname: name }, parent);
         const instance = new aws.ec2.Instance(
             name,
             {
@@ -201,7 +202,7 @@ export function createAwsInstances(args: AwsPoolArgs, parent: pulumi.Resource): 
                 associatePublicIpAddress: true,
                 rootBlockDevice: spec.rootVolume,
                 metadataOptions: spec.metadataOptions,
-                userData: renderUserData({ hostname: name }),
+                userData: hostKey.userData,
                 tags: { ...spec.tags, Name: name },
                 volumeTags: spec.tags,
             },
@@ -210,7 +211,7 @@ export function createAwsInstances(args: AwsPoolArgs, parent: pulumi.Resource): 
         );
         instances.push(instance);
         nodes.push(
-            machineNode(pool, { name, publicAddress: instance.publicIp, privateAddress: instance.privateIp, user: UBUNTU_AMI_USER, machineId: instance.id, os: pool.image }, args.access, parent),
+            machineNode(pool, { name, publicAddress: instance.publicIp, privateAddress: instance.privateIp, user: UBUNTU_AMI_USER, machineId: instance.id, os: pool.image, hostKey: hostKey.publicKey }, args.access, parent),
         );
     }
     return { instances, nodes };

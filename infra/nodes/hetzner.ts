@@ -10,7 +10,7 @@ import type { NodeAccess } from "./access";
 import { machineNode } from "./node";
 import { hetznerFirewallRules } from "./ports";
 import type { ClusterNode } from "./types";
-import { renderUserData } from "./user-data";
+import { cloudHostKey } from "./host-key";
 
 /** Hetzner spread placement groups hold at most 10 servers. */
 export const PLACEMENT_GROUP_SIZE = 10;
@@ -90,6 +90,7 @@ export function createHetznerPool(name: string, args: HetznerPoolArgs, parent: p
     const nodes: ClusterNode[] = [];
     for (let i = 0; i < pool.count; i++) {
         const serverName = nodeName(args.clusterName, pool.name, i);
+        const hostKey = cloudHostKey(serverName, { hostname: serverName }, parent);
         const server = new hcloud.Server(
             serverName,
             {
@@ -102,7 +103,7 @@ export function createHetznerPool(name: string, args: HetznerPoolArgs, parent: p
                 placementGroupId: placementGroups[Math.floor(i / PLACEMENT_GROUP_SIZE)].id.apply(Number),
                 networks: [{ networkId: network.network.id.apply(Number) }],
                 publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
-                userData: renderUserData({ hostname: serverName }),
+                userData: hostKey.userData,
                 labels,
             },
             // A server must not be attached before its subnet exists; user data only matters at first boot.
@@ -116,7 +117,7 @@ export function createHetznerPool(name: string, args: HetznerPoolArgs, parent: p
         );
         servers.push(server);
         const privateAddress = server.networks.apply((n) => n?.[0]?.ip ?? "");
-        nodes.push(machineNode(pool, { name: serverName, publicAddress: server.ipv4Address, privateAddress, machineId: server.id, os: pool.image }, args.access, parent));
+        nodes.push(machineNode(pool, { name: serverName, publicAddress: server.ipv4Address, privateAddress, machineId: server.id, os: pool.image, hostKey: hostKey.publicKey }, args.access, parent));
     }
     return { location: pool.location, servers, placementGroups, nodes };
 }

@@ -23,10 +23,12 @@ export interface Machine {
     readonly machineId?: pulumi.Input<string>;
     /** Image the machine was created from; absent on-prem. */
     readonly os?: string;
+    /** The SSH host key every connection to the machine pins (see host-key.ts). */
+    readonly hostKey?: pulumi.Input<string>;
 }
 
 export function machineNode(pool: Pool, m: Machine, access: NodeAccess, parent: pulumi.Resource): ClusterNode {
-    const connection = sshConnection(access, m.publicAddress, { user: m.user, port: m.port, viaBastion: m.viaBastion });
+    const connection = sshConnection(access, m.publicAddress, { user: m.user, port: m.port, viaBastion: m.viaBastion, hostKey: m.hostKey });
     return {
         name: m.name,
         role: pool.role,

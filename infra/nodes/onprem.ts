@@ -24,7 +24,7 @@ export function createOnpremPool(_name: string, args: OnpremPoolArgs, parent: pu
     const nodes = pool.nodes.map((n) =>
         machineNode(
             pool,
-            { name: n.name, publicAddress: pulumi.output(n.address), privateAddress: pulumi.output(n.privateAddress ?? n.address), user: n.user, port: n.port, viaBastion: true },
+            { name: n.name, publicAddress: pulumi.output(n.address), privateAddress: pulumi.output(n.privateAddress ?? n.address), user: n.user, port: n.port, viaBastion: true, hostKey: n.hostKey },
             args.access,
             parent,
         ),

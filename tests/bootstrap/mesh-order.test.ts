@@ -60,7 +60,7 @@ describe("a pool inserted before the others would move running nodes' mesh addre
         const before = await planStack("prod");
         const doc = YAML.parse(require("node:fs").readFileSync(readStackFile(stackFilePath("prod")).path, "utf8"));
         const pools = doc.config["infra:pools"] as { name: string; provider: string; role: string; nodes?: unknown[] }[];
-        pools.unshift({ name: "edge", provider: "static", role: "worker", nodes: [{ name: "k8s-edge-1", address: "192.168.18.230", user: "ubuntu" }] });
+        pools.unshift({ name: "edge", provider: "static", role: "worker", nodes: [{ name: "k8s-edge-1", address: "192.168.18.230", user: "ubuntu", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFM0gR4mttgRCjdZKUw53gJXIY1fCbcKXn0nU51HRpSh" }] });
         const after = await planText("prod", YAML.stringify(doc));
         const md = renderDiff(diffPlans(before.resources, after.resources));
         assert.match(md, /> - update `command:remote:Command` \*\*k8s-cp-1-mesh\*\* \(moves the node's mesh address 10\.200\.0\.1 -> 10\.200\.1\.1: refused on a node in the cluster\)/);

@@ -4,7 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { awsConfig, planConfig, withConfig } from "../helpers";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { awsConfig, planConfig, tempDir, withConfig } from "../helpers";
 
 const ADMIN = ["198.51.100.0/24"];
 
@@ -63,10 +67,25 @@ describe("Hetzner pools", async () => {
         assert.ok(named("infra-hz-workers-11").dependsOn.includes(groups[1].urn));
     });
 
-    it("user data holds no secret", () => {
-        const ud = String(named("infra-hz-cp-1").inputs.userData);
+    it("user data is a secret whose only secret is the server's own host key, the one its connections pin", () => {
+        assert.equal(named("infra-hz-cp-1").inputs.userData, "[secret]");
+        const ud = String(plain("infra-hz-cp-1").userData);
         assert.match(ud, /^#cloud-config\n/);
-        for (const v of plan.secretValues) assert.ok(!ud.includes(v), "a secret in user data");
+        const doc = YAML.parse(ud);
+        assert.equal(doc.ssh_deletekeys, true, "the image's own host keys go");
+        const { ed25519_private: priv, ed25519_public: pub } = doc.ssh_keys;
+        assert.deepEqual(Object.keys(doc.ssh_keys).sort(), ["ed25519_private", "ed25519_public"]);
+        assert.match(priv, /^-----BEGIN OPENSSH PRIVATE KEY-----\n[\s\S]+\n-----END OPENSSH PRIVATE KEY-----\n$/, "OpenSSH format, with its trailing newline");
+        // The key pair is a pair: ssh-keygen derives the pinned public key from the installed private one.
+        const dir = tempDir("hostkey-");
+        fs.writeFileSync(path.join(dir, "key"), priv, { mode: 0o600 });
+        const derived = execFileSync("ssh-keygen", ["-y", "-f", path.join(dir, "key")], { encoding: "utf8" }).trim().split(" ").slice(0, 2).join(" ");
+        assert.equal(derived, pub);
+        for (const gate of ["infra-hz-cp-1-ready", "infra-hz-cp-1-prepare"]) assert.equal((plain(gate).connection as Record<string, unknown>).hostKey, pub, `${gate} pins it`);
+        // Secret values found in it beside user data documents themselves: only its own host key (both halves).
+        const other = plan.secretValues.filter((v) => v.length > 8 && ud.includes(v) && !v.startsWith("#cloud-config") && !priv.includes(v.trim()) && v.trim() !== pub);
+        assert.deepEqual(other, [], "no other secret in user data");
+        assert.notEqual(String(plain("infra-hz-workers-1").userData), ud, "every server has its own key");
     });
 
     it("gives every server a readiness gate over SSH with bounded retries, that depends on the server", () => {

@@ -45,6 +45,27 @@ class Allocator {
     }
 }
 
+/** An OpenSSH wire string: length-prefixed bytes. */
+function sshString(b: Buffer | string): Buffer {
+    const data = typeof b === "string" ? Buffer.from(b) : b;
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    return Buffer.concat([len, data]);
+}
+const ed25519Blob = (pub: Buffer) => Buffer.concat([sshString("ssh-ed25519"), sshString(pub)]);
+
+/** An unencrypted openssh-key-v1 private key (OpenSSH's PROTOCOL.key), as the tls provider writes it. */
+function opensshPrivateKey(priv: Buffer, pub: Buffer, name: string): string {
+    const check = createHash("sha256").update(name).digest().subarray(0, 4);
+    let section = Buffer.concat([check, check, sshString("ssh-ed25519"), sshString(pub), sshString(Buffer.concat([priv, pub])), sshString("")]);
+    for (let i = 1; section.length % 8 !== 0; i++) section = Buffer.concat([section, Buffer.from([i])]);
+    const one = Buffer.alloc(4);
+    one.writeUInt32BE(1);
+    const body = Buffer.concat([Buffer.from("openssh-key-v1\0"), sshString("none"), sshString("none"), sshString(""), one, sshString(ed25519Blob(pub)), sshString(section)]);
+    const lines = body.toString("base64").match(/.{1,70}/g)!.join("\n");
+    return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines}\n-----END OPENSSH PRIVATE KEY-----\n`;
+}
+
 type State = Record<string, unknown>;
 type Outputs = (name: string, inputs: State, alloc: Allocator) => State;
 
@@ -92,10 +113,14 @@ const RESOURCE_OUTPUTS: Record<string, Outputs> = {
         const seed = createHash("sha256").update(`key:${name}`).digest().toString("base64url");
         const privateKey = createPrivateKey({ key: { kty: "OKP", crv: "Ed25519", d: seed, x: "" }, format: "jwk" });
         const publicKey = createPublicKey(privateKey);
+        const jwk = privateKey.export({ format: "jwk" });
+        const [priv, pub] = [Buffer.from(jwk.d!, "base64url"), Buffer.from(jwk.x!, "base64url")];
         return {
             privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
             publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
-            publicKeyOpenssh: `ecdsa-sha2-nistp256 ${hex(name, 40)}`,
+            // As the provider: `ssh-ed25519 <base64>\n` and the openssh-key-v1 PEM (PROTOCOL.key).
+            publicKeyOpenssh: `ssh-ed25519 ${ed25519Blob(pub).toString("base64")}\n`,
+            privateKeyOpenssh: opensshPrivateKey(priv, pub, name),
         };
     },
     "tls:index/selfSignedCert:SelfSignedCert": (name) => ({ certPem: fakePem("CERTIFICATE", name) }),

@@ -22,6 +22,22 @@ export function cloudAccessProblems(s: Settings, ctx: ValidationContext, add: Re
     if (s.pools.some((p) => p.provider === "aws") && !ctx.awsRegion) add("aws:region", "is required with an AWS pool: pulumi config set aws:region eu-central-1");
 }
 
+/**
+ * Host keys the program cannot pin because the stack file does not give them: on-prem machines and
+ * the bastion (cloud nodes get theirs from the program). An error in prod, a warning elsewhere.
+ */
+export function hostKeyProblems(s: Settings, report: { error: Report; warn: Report }): void {
+    const add = s.environment === "prod" ? report.error : report.warn;
+    const why = "the program sends secrets (keys, tokens) over this connection and would accept any host that answers at the address";
+    s.pools.forEach((p, i) => {
+        if (p.provider !== "vmware" && p.provider !== "static") return;
+        p.nodes.forEach((n, j) => {
+            if (!n.hostKey) add(P("pools", i, "nodes", j, "hostKey"), `is ${s.environment === "prod" ? "required in prod" : "not set"}: ${why} (give /etc/ssh/ssh_host_ed25519_key.pub of ${n.name})`);
+        });
+    });
+    if (s.ssh.bastion && !s.ssh.bastion.hostKey) add(P("ssh", "bastion", "hostKey"), `is ${s.environment === "prod" ? "required in prod" : "not set"}: ${why} (give /etc/ssh/ssh_host_ed25519_key.pub of ${s.ssh.bastion.host})`);
+}
+
 /** The secrets the stack's features need, and the backups of etcd, which only a cluster stack has. */
 export function secretProblems(s: Settings, ctx: ValidationContext, add: Report): void {
     const needSecret = (key: SecretKey, why: string) => {
