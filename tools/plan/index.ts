@@ -5,8 +5,8 @@ import { program } from "../../stacks";
 import { type CostReport, estimateCost, loadPrices } from "./cost";
 import { type PlanInput, type PlanResult, runPlan, SECRET } from "./engine";
 import type { StackReferenceOutputs } from "./mocks";
-import { parseStackFile, PROJECT, readStackFile, type StackFile } from "./stack-file";
-import { parseConfig } from "../../infra/config";
+import { parseStackFile, PROJECT, readStackFile, type StackFile, StackFileError } from "./stack-file";
+import { isConfigError, parseConfig } from "../../infra/config";
 import { awaitFindings, type Finding } from "../../infra/policy/await";
 
 export * from "./cost";
@@ -45,28 +45,53 @@ export interface PlanOptions {
 /**
  * A burst stack reads its base through a StackReference: offline, the base's outputs come from
  * the plan of the base's stack file in this repository (`org/project/<stack>` -> Pulumi.<stack>.yaml).
+ * A base the plan cannot stand in for (no such file, the burst stack itself, a stack that is not a
+ * cluster) is a one-line error naming `infra:burst.baseStack` (exit 2), never the program's guess
+ * at what a real base without outputs means.
  */
-async function baseStackOutputs(file: StackFile): Promise<Record<string, StackReferenceOutputs>> {
-    const raw = file.values["infra:burst"];
-    if (!raw) return {};
-    let baseStack: unknown;
+async function baseStackOutputs(stack: string, file: StackFile): Promise<Record<string, StackReferenceOutputs>> {
+    let cfg;
     try {
-        baseStack = (JSON.parse(raw) as { baseStack?: unknown }).baseStack;
-    } catch {
-        return {};
+        cfg = parseConfig({ project: PROJECT, stack, values: file.values, secretKeys: new Set(file.secretKeys) });
+    } catch (e) {
+        // An invalid config: the program's run reports every problem.
+        if (isConfigError(e)) return {};
+        throw e;
     }
-    if (typeof baseStack !== "string" || !/^[^/]+\/[^/]+\/[^/]+$/.test(baseStack)) return {};
+    if (cfg.mode !== "burst" || !cfg.burst) return {};
+    const key = "infra:burst.baseStack";
+    const baseStack = cfg.burst.baseStack;
     const baseName = baseStack.split("/")[2];
-    const path = stackFilePath(baseName);
-    if (!fs.existsSync(path) || path === file.path) return {};
-    const base = await planFile(baseName, readStackFile(path));
+    const basePath = stackFilePath(baseName);
+    if (baseName === stack || basePath === file.path)
+        throw new StackFileError(`${key}: ${baseStack} names this stack itself: a burst stack's base is the running cluster's stack (infra:mode cluster)`, 2);
+    if (!fs.existsSync(basePath))
+        throw new StackFileError(
+            `${key}: ${baseStack}: the offline plan reads the base's outputs from the plan of its stack file, and ${basePath} does not exist (plan against a stack of this repository)`,
+            2,
+        );
+    const baseFile = readStackFile(basePath);
+    const baseMode = baseFile.values["infra:mode"];
+    if (baseMode === "burst" || baseMode === "apps-only")
+        throw new StackFileError(`${key}: ${baseStack} is ${/^[aeiou]/.test(baseMode) ? "an" : "a"} ${baseMode} stack (${basePath}), not a cluster: a burst stack's base is the running cluster's stack (infra:mode cluster)`, 2);
+    let base: StackPlan;
+    try {
+        base = await planFile(baseName, baseFile, { stackReferences: {} });
+    } catch (e) {
+        if (!isConfigError(e)) throw e;
+        const first = e.problems[0];
+        throw new StackFileError(
+            `${key}: ${baseStack}: the base stack's file ${basePath} is not a valid config (${e.problems.length} problem(s), the first ${first.path}: ${first.message}); npm run plan -- ${baseName} lists them`,
+            2,
+        );
+    }
     const secretOutputNames = Object.keys(base.outputs).filter((k) => JSON.stringify(base.outputs[k]).includes(`"${SECRET}"`));
     return { [baseStack]: { outputs: base.plainOutputs, secretOutputNames } };
 }
 
 /** Plans a parsed stack file under the mock runtime. Throws `ConfigError` for an invalid config. */
 export async function planFile(stack: string, file: StackFile, opts: PlanOptions = {}): Promise<StackPlan> {
-    const stackReferences = opts.stackReferences ?? (await baseStackOutputs(file));
+    const stackReferences = opts.stackReferences ?? (await baseStackOutputs(stack, file));
     const input: PlanInput = { stack, values: file.values, secretKeys: file.secretKeys, ...opts, stackReferences };
     const result = await runPlan(input, program);
     const provides = parseConfig({ project: PROJECT, stack, values: file.values, secretKeys: new Set(file.secretKeys) }).choices.provides;
