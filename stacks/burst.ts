@@ -18,8 +18,8 @@ async function readBase(cfg: StackConfig): Promise<BaseOutputs> {
         const d = await ref.getOutputDetails(key);
         return (d.value ?? d.secretValue) as unknown;
     };
-    const [clusterName, join, access, mesh] = await Promise.all([get("clusterName"), get("join"), get("access"), get("mesh")]);
-    const checked = checkBase({ baseStack: cfg.burst!.baseStack, clusterName: cfg.clusterName, kubernetesVersion: cfg.kubernetes?.version }, { clusterName, join, access, mesh });
+    const [clusterName, join, access, mesh, mode] = await Promise.all([get("clusterName"), get("join"), get("access"), get("mesh"), get("mode")]);
+    const checked = checkBase({ baseStack: cfg.burst!.baseStack, clusterName: cfg.clusterName, kubernetesVersion: cfg.kubernetes?.version }, { clusterName, join, access, mesh }, mode);
     if ("problems" in checked) throw new ConfigError(checked.problems);
     return checked.base;
 }

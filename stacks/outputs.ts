@@ -101,11 +101,18 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
  * must exist and be recent enough, and the burst stack must fit it. Returns the base, typed, or
  * every problem with the key to change.
  */
-export function checkBase(req: BurstRequest, raw: Readonly<Record<keyof BaseOutputs, unknown>>): { base: BaseOutputs } | { problems: ConfigProblem[] } {
+export function checkBase(
+    req: BurstRequest,
+    raw: Readonly<Record<keyof BaseOutputs, unknown>>,
+    /** The base's `mode` output: a burst or apps-only stack is no base, whatever else it exports. */
+    mode?: unknown,
+): { base: BaseOutputs } | { problems: ConfigProblem[] } {
     const at = "infra:burst.baseStack";
     const name = req.baseStack;
-    if (Object.values(raw).every((v) => v === undefined))
+    if (Object.values(raw).every((v) => v === undefined) && mode === undefined)
         return { problems: [{ path: at, message: `${name} has no outputs: it does not exist, is not readable with your Pulumi login, or was never deployed (run pulumi up on it first)` }] };
+    if (typeof mode === "string" && mode !== "cluster")
+        return { problems: [{ path: at, message: `${name} is a ${mode} stack, not a cluster: infra:burst.baseStack names the running cluster's stack` }] };
     const { join, access } = raw;
     if (!isObject(join) || !("token" in join) || !("caCertHash" in join))
         return { problems: [{ path: at, message: `${name} exports no join material (output \`join\`): it was deployed by an older version of this program; run pulumi up on it first` }] };

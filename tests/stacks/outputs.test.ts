@@ -62,6 +62,14 @@ describe("checkBase", () => {
             assert.deepEqual(problemsOf(checkBase({ ...request, ...req }, { ...base, ...raw } as Record<keyof BaseOutputs, unknown>)), expected);
         });
 
+    it("a burst or apps-only stack named as the base is refused as such, not as an older version", () => {
+        for (const mode of ["burst", "apps-only"])
+            assert.deepEqual(problemsOf(checkBase(request, { clusterName: "acme-local", join: undefined, access: undefined, mesh: undefined }, mode)), [
+                `infra:burst.baseStack: acme/infra/prod is a ${mode} stack, not a cluster: infra:burst.baseStack names the running cluster's stack`,
+            ]);
+        assert.ok("base" in checkBase(request, base, "cluster"));
+    });
+
     it("a base without a mesh: its private addresses are out of the burst workers' reach", () => {
         assert.deepEqual(problemsOf(checkBase(request, { ...base, mesh: null })), [
             "infra:burst.baseStack: acme/infra/prod has no mesh (infra:mesh.enabled on the base): burst workers sit on a network of their own and reach the base's API only over the mesh; enable it on the base first",
