@@ -3,6 +3,11 @@
  * S3-compatible storage, pruning dumps past the retention (aws-cli image); a suspended CronJob
  * with the same images, secrets and paths restores one (`kubectl create job --from=cronjob/...`).
  * The scripts are real files (infra/apps/scripts/), mounted from a ConfigMap.
+ *
+ * Root filesystems are read-only. The steps write the dump directory (/backup, an emptyDir the two
+ * steps of a job share: the dump and its `latest` name, the fetched dump) and /tmp (aws-cli's HOME,
+ * `storageEnv`); the clients write nothing else (mariadb-dump and mysqldump stream to gzip, the
+ * load streams from gunzip).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,7 +15,7 @@ import { loadScript } from "../shell";
 import type { DatabaseEngine } from "./database";
 import { IMAGES } from "./images";
 import { type AppIdentity, DB_CLIENT_LABEL, labels } from "./labels";
-import { containerSecurity, resourceSpec } from "./workload";
+import { containerSecurity, NO_API_TOKEN, resourceSpec, scratch, TMP } from "./workload";
 import { thinComponent } from "../component";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -29,6 +34,8 @@ export const DB_TOOLS = {
 } as const satisfies Record<DatabaseEngine, { image: string; dump: string; client: string }>;
 
 const CREDENTIALS = "backup-credentials";
+/** Where the scripts read and write dumps (their BACKUP_DIR default). */
+export const BACKUP_DIR = "/backup";
 const SCRIPTS = "backup-scripts";
 // The database images run as mysql (999), aws-cli as any non-root user.
 const DB_USER = 999;
@@ -79,8 +86,8 @@ export function storageEnv(a: Pick<BackupSpecArgs, "bucket" | "prefix" | "region
         ...(a.endpoint ? [{ name: "ENDPOINT", value: a.endpoint }] : []),
         { name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: CREDENTIALS, key: "access-key-id" } } },
         { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: CREDENTIALS, key: "secret-access-key" } } },
-        // aws-cli writes its cache under HOME; the image's is not writable by a non-root user.
-        { name: "HOME", value: "/tmp" },
+        // aws-cli writes its cache under HOME; the image's is not writable by a non-root user, and the root filesystem is read-only.
+        { name: "HOME", value: TMP },
     ];
 }
 
@@ -101,8 +108,9 @@ function step(name: string, image: string, args: string[], env: EnvVar[], user: 
         resources: resourceSpec({ cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" }),
         securityContext: { ...containerSecurity(), runAsUser: user },
         volumeMounts: [
-            { name: "backup", mountPath: "/backup" },
+            { name: "backup", mountPath: BACKUP_DIR },
             { name: "scripts", mountPath: "/scripts", readOnly: true },
+            ...scratch().mounts,
         ],
     };
 }
@@ -116,6 +124,7 @@ function jobTemplate(id: AppIdentity, first: k8s.types.input.core.v1.Container, 
             template: {
                 metadata: { labels: { ...labels(id, "database-backup", "backup"), [DB_CLIENT_LABEL]: "true" } },
                 spec: {
+                    ...NO_API_TOKEN,
                     restartPolicy: "OnFailure",
                     securityContext: { runAsNonRoot: true, fsGroup: DB_USER, seccompProfile: { type: "RuntimeDefault" } },
                     initContainers: [first],
@@ -123,6 +132,7 @@ function jobTemplate(id: AppIdentity, first: k8s.types.input.core.v1.Container, 
                     volumes: [
                         { name: "backup", emptyDir: {} },
                         { name: "scripts", configMap: { name: SCRIPTS, defaultMode: 0o555 } },
+                        ...scratch().volumes,
                     ],
                 },
             },

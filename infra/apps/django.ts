@@ -3,13 +3,23 @@
  * `ALLOWED_HOSTS` from the ingress host, database settings from the database's connection Secret,
  * static files collected at start into `STATIC_ROOT`, and migrations as a Job that runs once per
  * image version before the new pods roll out.
+ *
+ * Every container's root filesystem is read-only. What they write: collectstatic fills
+ * `STATIC_ROOT` (an emptyDir the server then mounts read-only); gunicorn's workers keep their
+ * heartbeat file in the temporary directory unless `--worker-tmp-dir` says otherwise
+ * (gunicorn/workers/workertmp.py: `tempfile.mkstemp(dir=cfg.worker_tmp_dir)`, default None, so
+ * $TMPDIR or /tmp), and Django buffers uploads past FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) in
+ * FILE_UPLOAD_TEMP_DIR (default: the temporary directory): an emptyDir at /tmp in each container.
+ * `--worker-tmp-dir /dev/shm` also works (the runtime's /dev/shm is a tmpfs of its own). gunicorn
+ * >= 25.1 also opens a control socket under $HOME/.gunicorn; where it cannot, it logs a warning and
+ * serves on (arbiter.py `_start_control_server`; `--no-control-socket` turns it off).
  */
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { type AppIdentity, DB_CLIENT_LABEL, labels } from "./labels";
-import { containerSecurity, resourceSpec, WebWorkload, type WebWorkloadArgs } from "./workload";
+import { containerSecurity, NO_API_TOKEN, resourceSpec, scratch, WebWorkload, type WebWorkloadArgs } from "./workload";
 import { thinComponent } from "../component";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -68,11 +78,13 @@ export function djangoEnv(a: Pick<DjangoArgs, "env" | "host" | "staticRoot" | "d
 }
 
 export function migrationJobSpec(a: Pick<DjangoArgs, "id" | "image" | "resources" | "imagePullSecrets" | "tolerations">, env: DjangoEnv): k8s.types.input.batch.v1.JobSpec {
+    const writable = scratch();
     return {
         backoffLimit: 3,
         template: {
             metadata: { labels: { ...labels(a.id, "backend-migrate", "backend"), ...env.podLabels } },
             spec: {
+                ...NO_API_TOKEN,
                 restartPolicy: "Never",
                 securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
                 imagePullSecrets: a.imagePullSecrets?.map((n) => ({ name: n })),
@@ -85,14 +97,16 @@ export function migrationJobSpec(a: Pick<DjangoArgs, "id" | "image" | "resources
                         env: env.all,
                         resources: resourceSpec(a.resources),
                         securityContext: containerSecurity(),
+                        volumeMounts: writable.mounts,
                     },
                 ],
+                volumes: writable.volumes,
             },
         },
     };
 }
 
-/** Collects static files into an emptyDir the server then mounts read-only. */
+/** Collects static files into an emptyDir the server then mounts read-only; /tmp is the pod's (`WebWorkload`'s) emptyDir. */
 export function collectstaticContainer(a: Pick<DjangoArgs, "image" | "resources" | "staticRoot">, env: DjangoEnv): k8s.types.input.core.v1.Container {
     return {
         name: "collectstatic",
@@ -101,7 +115,7 @@ export function collectstaticContainer(a: Pick<DjangoArgs, "image" | "resources"
         env: env.all,
         resources: resourceSpec(a.resources),
         securityContext: containerSecurity(),
-        volumeMounts: [{ name: "static", mountPath: a.staticRoot }],
+        volumeMounts: [{ name: "static", mountPath: a.staticRoot }, ...scratch().mounts],
     };
 }
 

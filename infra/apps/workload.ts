@@ -11,6 +11,8 @@ import { type AppIdentity, labels, selector } from "./labels";
 import { thinComponent } from "../component";
 
 type Env = k8s.types.input.core.v1.EnvVar;
+type Volume = k8s.types.input.core.v1.Volume;
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
 export interface Resources {
     /** CPU request; none lets the pod burst on an idle node without reserving a share. */
@@ -65,6 +67,11 @@ export interface WebWorkloadSpecArgs {
     readonly initContainers?: k8s.types.input.core.v1.Container[];
     /** Pod labels beyond the standard ones (e.g. the database client label). */
     readonly extraPodLabels?: Record<string, string>;
+    /**
+     * Directories the main container writes, each an emptyDir: its root filesystem is read-only.
+     * `/tmp` always is one.
+     */
+    readonly writablePaths?: readonly string[];
 }
 
 export interface WebWorkloadArgs extends WebWorkloadSpecArgs {
@@ -76,14 +83,43 @@ export interface WebWorkloadArgs extends WebWorkloadSpecArgs {
     readonly dependsOn?: pulumi.Resource[];
 }
 
-/** The Pod Security `restricted` profile, non-root; a port below 1024 gets only NET_BIND_SERVICE. */
+/**
+ * The Pod Security `restricted` profile, non-root; a port below 1024 gets only NET_BIND_SERVICE.
+ * The root filesystem is read-only: what a container writes goes to a volume (`scratch`, the
+ * database's claim), so a compromised process cannot rewrite the image's programs or configuration.
+ */
 export function containerSecurity(port?: number): k8s.types.input.core.v1.SecurityContext {
     return {
         runAsNonRoot: true,
         allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
         capabilities: { drop: ["ALL"], ...(port !== undefined && port < 1024 ? { add: ["NET_BIND_SERVICE"] } : {}) },
         seccompProfile: { type: "RuntimeDefault" },
     };
+}
+
+/**
+ * No pod of the app talks to the Kubernetes API (web servers, migrations, the database, dumps to
+ * object storage), and the program grants the namespace's service accounts no role: pods get no
+ * service account token (`automountServiceAccountToken: false` on every pod spec here).
+ */
+export const NO_API_TOKEN = { automountServiceAccountToken: false } as const;
+
+/** Every container has a writable `/tmp` (Python's and gunicorn's temporary files, aws-cli's HOME, MariaDB's tmpdir). */
+export const TMP = "/tmp";
+
+/** The emptyDir of a writable directory, named after its path: containers of a pod that write the same path share it. */
+export function scratchVolumeName(path: string): string {
+    return `scratch-${path.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "root"}`.slice(0, 63).replace(/-$/, "");
+}
+
+/** emptyDirs at `/tmp` and `paths`, for containers whose root filesystem is read-only: the pod's volumes and a container's mounts. */
+export function scratch(...paths: readonly string[]): { readonly volumes: Volume[]; readonly mounts: VolumeMount[] } {
+    const dirs = [...new Set([TMP, ...paths])];
+    const names = dirs.map(scratchVolumeName);
+    const clash = names.find((n, i) => names.indexOf(n) !== i);
+    if (clash) throw new Error(`writable paths ${dirs.filter((d) => scratchVolumeName(d) === clash).join(" and ")} would share the volume ${clash}`);
+    return { volumes: names.map((name) => ({ name, emptyDir: {} })), mounts: dirs.map((mountPath, i) => ({ name: names[i], mountPath })) };
 }
 
 export function resourceSpec(r: Resources): k8s.types.input.core.v1.ResourceRequirements {
@@ -105,6 +141,7 @@ function httpProbe(path: string, failureThreshold: number, periodSeconds: number
 export function deploymentSpec(a: WebWorkloadSpecArgs): k8s.types.input.apps.v1.DeploymentSpec {
     const lbls = labels(a.id, a.name, a.component);
     const sel = selector(a.id, a.name);
+    const writable = scratch(...(a.writablePaths ?? []));
     return {
         replicas: initialReplicas(a),
         revisionHistoryLimit: 5,
@@ -114,6 +151,7 @@ export function deploymentSpec(a: WebWorkloadSpecArgs): k8s.types.input.apps.v1.
         template: {
             metadata: { labels: { ...lbls, ...a.extraPodLabels } },
             spec: {
+                ...NO_API_TOKEN,
                 securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
                 imagePullSecrets: a.imagePullSecrets?.map((name) => ({ name })),
                 tolerations: a.tolerations,
@@ -130,10 +168,10 @@ export function deploymentSpec(a: WebWorkloadSpecArgs): k8s.types.input.apps.v1.
                         livenessProbe: { ...httpProbe(a.healthPath, 6, 20), initialDelaySeconds: 10 },
                         resources: resourceSpec(a.resources),
                         securityContext: containerSecurity(a.port),
-                        volumeMounts: a.volumeMounts,
+                        volumeMounts: [...(a.volumeMounts ?? []), ...writable.mounts],
                     },
                 ],
-                volumes: a.volumes,
+                volumes: [...(a.volumes ?? []), ...writable.volumes],
             },
         },
     };

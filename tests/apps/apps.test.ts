@@ -84,7 +84,8 @@ describe("dev: the seed-000 shape", async () => {
         const cm = obj("ConfigMap", "frontend-config");
         assert.deepEqual(JSON.parse((cm.inputs.data as any)["config.json"]), { apiBaseUrl: "/api" });
         const c = podSpec(obj("Deployment", "frontend")).containers[0];
-        assert.deepEqual(c.volumeMounts, [{ name: "config", mountPath: "/usr/share/nginx/html/assets/config.json", subPath: "config.json", readOnly: true }]);
+        assert.deepEqual(c.volumeMounts[0], { name: "config", mountPath: "/usr/share/nginx/html/assets/config.json", subPath: "config.json", readOnly: true });
+        assert.ok(c.volumeMounts.slice(1).every((m: any) => m.name.startsWith("scratch-")), "besides the config file, only nginx's writable directories");
         assert.deepEqual(c.securityContext.capabilities, { drop: ["ALL"], add: ["NET_BIND_SERVICE"] }, "port 80 as non-root");
     });
 

@@ -104,8 +104,9 @@ describe("newDatabase: one contract, the engine's own component", async () => {
 
 describe("MariaDB's StatefulSet", () => {
     const INIT = [
-        { name: "with init SQL: mounted where the image runs it on first start", withInit: true, mounts: ["/var/lib/mysql", "/docker-entrypoint-initdb.d"], volumes: ["init"] },
-        { name: "without init SQL: only the data volume", withInit: false, mounts: ["/var/lib/mysql"], volumes: [] },
+        // /tmp and /run/mysqld: emptyDirs under the read-only root filesystem (tests/apps/hardening.test.ts).
+        { name: "with init SQL: mounted where the image runs it on first start", withInit: true, mounts: ["/var/lib/mysql", "/docker-entrypoint-initdb.d", "/tmp", "/run/mysqld"], volumes: ["init", "scratch-tmp", "scratch-run-mysqld"] },
+        { name: "without init SQL: only the data volume, and scratch space", withInit: false, mounts: ["/var/lib/mysql", "/tmp", "/run/mysqld"], volumes: ["scratch-tmp", "scratch-run-mysqld"] },
     ];
     for (const c of INIT)
         it(c.name, () => {

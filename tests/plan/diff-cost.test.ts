@@ -43,9 +43,10 @@ describe("plan diff", () => {
     });
     it("ignored changes neither replace nor update, as on a real engine; other changes beside them still show", () => {
         const ignoring = { ignoreChanges: ["image"] };
-        assert.deepEqual(diffPlans([stack, pool, server("a", { image: "ubuntu-22.04" }, ignoring)], [stack, pool, server("a", { image: "ubuntu-24.04" }, ignoring)]), []);
+        const only = diffPlans([stack, pool, server("a", { image: "ubuntu-22.04" }, ignoring)], [stack, pool, server("a", { image: "ubuntu-24.04" }, ignoring)]);
+        assert.deepEqual(only.map((x) => [x.kind, x.changes, x.ignored.map((c) => c.path)]), [["ignore", [], ["image"]]]);
         const d = diffPlans([stack, pool, server("a", { image: "ubuntu-22.04" }, ignoring)], [stack, pool, server("a", { image: "ubuntu-24.04", serverType: "cx33" }, ignoring)]);
-        assert.deepEqual(d.map((x) => [x.kind, x.changes.map((c) => c.path)]), [["update", ["serverType"]]]);
+        assert.deepEqual(d.map((x) => [x.kind, x.changes.map((c) => c.path), x.ignored.map((c) => c.path)]), [["update", ["serverType"], ["image"]]]);
     });
     it("flags the replacement of a control plane's machine (an etcd member) at the top", () => {
         const cp = (location: string) => server("cp-1", { location, labels: { role: "control-plane" } });

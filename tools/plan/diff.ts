@@ -2,7 +2,9 @@
  * `npm run plan -- diff A B`: what changes between two offline plans (`--out` directories), as
  * markdown for a pull request: resources added, removed, replaced or changed, with the changed
  * input paths and their old and new values, grouped by component, and the cost delta.
- * Replacements of stateful or protected resources come first.
+ * Replacements of stateful or protected resources come first. Changes a resource's
+ * `ignoreChanges` covers are listed as ignored, never as updates or replacements: a real engine
+ * keeps the old value (a newer image or AMI applies to new machines only).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -24,8 +26,26 @@ const REPLACE_ON: Record<string, string[]> = {
     "random:index/randomString:RandomString": ["length", "keepers"],
     "tls:index/privateKey:PrivateKey": ["algorithm", "rsaBits"],
 };
-/** Kubernetes objects: immutable or identity fields. */
-const K8S_REPLACE_ON = ["metadata.name", "metadata.namespace", "spec.selector", "spec.volumeClaimTemplates", "spec.template", "provisioner", "parameters", "reclaimPolicy", "spec.clusterIP"];
+/**
+ * Kubernetes objects, by kind: what pulumi-kubernetes replaces rather than patches (`forceNew` in
+ * provider/pkg/provider/diff.go: a Job's pod template, but not a Deployment's or a StatefulSet's,
+ * which roll; ConfigMap and Secret contents, as this program's providers leave them immutable),
+ * and a StorageClass's reclaimPolicy, which the API refuses to update.
+ */
+const K8S_REPLACE_ON: Record<string, string[]> = {
+    "*": ["metadata.name", "metadata.namespace"],
+    Deployment: ["spec.selector"],
+    DaemonSet: ["spec.selector"],
+    StatefulSet: ["spec.podManagementPolicy", "spec.revisionHistoryLimit", "spec.selector", "spec.serviceName", "spec.volumeClaimTemplates"],
+    Job: ["spec.completions", "spec.parallelism", "spec.selector", "spec.template"],
+    Service: ["spec.clusterIP"],
+    PersistentVolumeClaim: ["spec.accessModes", "spec.selector", "spec.storageClassName", "spec.volumeName"],
+    StorageClass: ["provisioner", "parameters", "reclaimPolicy"],
+    ConfigMap: ["data", "binaryData"],
+    Secret: ["type", "stringData", "data"],
+    RoleBinding: ["roleRef"],
+    ClusterRoleBinding: ["roleRef"],
+};
 /** Resources that hold data: replacing one loses it. */
 const STATEFUL = /StatefulSet|PersistentVolumeClaim|:s3\/bucket|volume:Volume|randomBytes|privateKey:PrivateKey|selfSignedCert|pxc-db/;
 
@@ -46,10 +66,14 @@ export interface Change {
 }
 
 export interface ResourceDiff {
-    kind: "add" | "remove" | "replace" | "update";
+    /** `ignore`: every change is one `ignoreChanges` covers; the engine changes nothing. */
+    kind: "add" | "remove" | "replace" | "update" | "ignore";
     resource: PlannedResource;
     component: string;
+    /** What the engine would change. */
     changes: Change[];
+    /** Changes the resource's `ignoreChanges` covers: listed for the reviewer, never applied. */
+    ignored: Change[];
     /** Replacing or removing it loses data or is blocked by `protect`, or the change is refused on the node. */
     dangerous: boolean;
     /** Why a change that is not a replacement is dangerous. */
@@ -59,31 +83,86 @@ export interface ResourceDiff {
 /** A node's mesh address, as its mesh step's script carries it. */
 const meshAddressOf = (inputs: Record<string, unknown>) => /^MESH_ADDRESS='([^']+)'$/m.exec(String(inputs.create ?? ""))?.[1];
 
-function flatten(value: unknown, prefix: string, out: Map<string, unknown>): void {
+/** A step of a property path: an object key, or an array index. */
+type Segment = string | number;
+/** A changed input with its path as steps (keys may hold dots: `labels["app.kubernetes.io/name"]`). */
+type Located = Change & { segments: Segment[] };
+
+const showPath = (segments: Segment[]) => segments.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
+
+function flatten(value: unknown, segments: Segment[], out: Map<string, { segments: Segment[]; value: unknown }>): void {
     if (value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0) {
-        for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+        for (const [k, v] of Object.entries(value)) flatten(v, [...segments, k], out);
     } else if (Array.isArray(value) && value.length > 0) {
-        value.forEach((v, i) => flatten(v, `${prefix}[${i}]`, out));
-    } else out.set(prefix, value);
+        value.forEach((v, i) => flatten(v, [...segments, i], out));
+    } else out.set(showPath(segments), { segments, value });
 }
 
-export function inputChanges(a: Record<string, unknown>, b: Record<string, unknown>): Change[] {
-    const fa = new Map<string, unknown>();
-    const fb = new Map<string, unknown>();
-    flatten(a, "", fa);
-    flatten(b, "", fb);
-    const changes: Change[] = [];
+function locatedChanges(a: Record<string, unknown>, b: Record<string, unknown>): Located[] {
+    const fa = new Map<string, { segments: Segment[]; value: unknown }>();
+    const fb = new Map<string, { segments: Segment[]; value: unknown }>();
+    flatten(a, [], fa);
+    flatten(b, [], fb);
+    const changes: Located[] = [];
     for (const k of [...new Set([...fa.keys(), ...fb.keys()])].sort()) {
-        if (JSON.stringify(fa.get(k)) !== JSON.stringify(fb.get(k))) changes.push({ path: k, before: fa.get(k), after: fb.get(k) });
+        const [x, y] = [fa.get(k), fb.get(k)];
+        if (JSON.stringify(x?.value) !== JSON.stringify(y?.value)) changes.push({ path: k, before: x?.value, after: y?.value, segments: (x ?? y)!.segments });
     }
     return changes;
 }
 
-const under = (path: string, key: string) => path === key || path.startsWith(`${key}.`) || path.startsWith(`${key}[`);
+export function inputChanges(a: Record<string, unknown>, b: Record<string, unknown>): Change[] {
+    return locatedChanges(a, b).map(({ path, before, after }) => ({ path, before, after }));
+}
 
-function replaces(r: PlannedResource, changes: Change[]): boolean {
-    const keys = r.type.startsWith("kubernetes:") ? K8S_REPLACE_ON : (REPLACE_ON[r.type] ?? []);
-    return changes.some((c) => [...keys, ...r.replaceOnChanges].some((k) => under(c.path, k)));
+/**
+ * A property path as `ignoreChanges` and `replaceOnChanges` take it (Pulumi's syntax: `a.b`,
+ * `a[0]`, `a["key.with.dots"]`, `a[*]` or `a.*` for any element or key); undefined when malformed.
+ */
+export function parsePropertyPath(path: string): (Segment | "*")[] | undefined {
+    const out: (Segment | "*")[] = [];
+    let i = 0;
+    while (i < path.length) {
+        if (path[i] === "[") {
+            if (path[i + 1] === '"') {
+                let key = "";
+                let j = i + 2;
+                for (; j < path.length && path[j] !== '"'; j++) key += path[j] === "\\" ? path[++j] : path[j];
+                if (path[j + 1] !== "]") return undefined;
+                out.push(key);
+                i = j + 2;
+            } else {
+                const j = path.indexOf("]", i);
+                const inner = path.slice(i + 1, j);
+                if (j < 0 || !/^(\*|[0-9]+)$/.test(inner)) return undefined;
+                out.push(inner === "*" ? "*" : Number(inner));
+                i = j + 1;
+            }
+        } else {
+            if (path[i] === ".") {
+                if (out.length === 0) return undefined;
+                i++;
+            }
+            let j = i;
+            while (j < path.length && path[j] !== "." && path[j] !== "[") j++;
+            if (j === i) return undefined;
+            out.push(path.slice(i, j));
+            i = j;
+        }
+    }
+    return out.length ? out : undefined;
+}
+
+/** Whether a change lies at or under a property path (`*` matches any key or index). */
+function covers(pattern: string, change: Located): boolean {
+    const p = parsePropertyPath(pattern);
+    if (!p) return change.path === pattern || change.path.startsWith(`${pattern}.`) || change.path.startsWith(`${pattern}[`);
+    return p.length <= change.segments.length && p.every((s, i) => s === "*" || s === change.segments[i]);
+}
+
+function replaces(r: PlannedResource, changes: Located[]): boolean {
+    const keys = r.type.startsWith("kubernetes:") ? [...K8S_REPLACE_ON["*"], ...(K8S_REPLACE_ON[String(r.inputs.kind)] ?? [])] : (REPLACE_ON[r.type] ?? []);
+    return changes.some((c) => [...keys, ...r.replaceOnChanges].some((k) => covers(k, c)));
 }
 
 function componentOf(r: PlannedResource, byUrn: Map<string, PlannedResource>): string {
@@ -119,29 +198,54 @@ export function diffPlans(before: readonly PlannedResource[], after: readonly Pl
         if (was && was !== r.urn) carried.add(was);
         const old = was ? a.get(was) : undefined;
         if (!old) {
-            out.push({ kind: "add", resource: r, component: componentOf(r, b), changes: [], dangerous: false });
+            out.push({ kind: "add", resource: r, component: componentOf(r, b), changes: [], ignored: [], dangerous: false });
             continue;
         }
-        // What `ignoreChanges` covers, a real engine neither updates nor replaces.
-        const changes = inputChanges(old.inputs, r.inputs).filter((c) => !r.ignoreChanges.some((k) => under(c.path, k)));
-        if (changes.length === 0) continue;
+        // What `ignoreChanges` covers (the program's, as the engine reads it), a real engine neither
+        // updates nor replaces: it keeps the old value. The diff lists it apart.
+        const all = locatedChanges(old.inputs, r.inputs);
+        const isIgnored = (c: Located) => r.ignoreChanges.some((k) => covers(k, c));
+        const changes = all.filter((c) => !isIgnored(c));
+        const ignored = all.filter(isIgnored).map(({ path, before, after }) => ({ path, before, after }));
+        if (changes.length === 0) {
+            if (ignored.length) out.push({ kind: "ignore", resource: r, component: componentOf(r, b), changes: [], ignored, dangerous: false });
+            continue;
+        }
         const replace = replaces(r, changes);
         const [address, next] = [meshAddressOf(old.inputs), meshAddressOf(r.inputs)];
         const moved = address !== undefined && next !== undefined && address !== next ? `moves the node's mesh address ${address} -> ${next}: refused on a node in the cluster` : undefined;
-        out.push({ kind: replace ? "replace" : "update", resource: r, component: componentOf(r, b), changes, dangerous: (replace && holdsState(r)) || moved !== undefined, ...(moved ? { reason: moved } : {}) });
+        out.push({
+            kind: replace ? "replace" : "update",
+            resource: r,
+            component: componentOf(r, b),
+            changes: changes.map(({ path, before, after }) => ({ path, before, after })),
+            ignored,
+            dangerous: (replace && holdsState(r)) || moved !== undefined,
+            ...(moved ? { reason: moved } : {}),
+        });
     }
     for (const r of before)
-        if (!b.has(r.urn) && !carried.has(r.urn)) out.push({ kind: "remove", resource: r, component: componentOf(r, a), changes: [], dangerous: holdsState(r) });
+        if (!b.has(r.urn) && !carried.has(r.urn)) out.push({ kind: "remove", resource: r, component: componentOf(r, a), changes: [], ignored: [], dangerous: holdsState(r) });
     return out;
 }
 
 const show = (v: unknown) => (v === undefined ? "—" : `\`${JSON.stringify(v)}\``);
-const SYMBOL = { add: "+", remove: "-", replace: "+-", update: "~" } as const;
+/** An ignored value is often a whole user-data script: its start and its length say enough. */
+const showShort = (v: unknown) => {
+    const s = v === undefined ? undefined : JSON.stringify(v);
+    return s === undefined ? "—" : s.length > 80 ? `\`${s.slice(0, 60)}…\` (${s.length} characters)` : `\`${s}\``;
+};
+const SYMBOL = { add: "+", remove: "-", replace: "+-", update: "~", ignore: "=" } as const;
+const IGNORED = "ignored (ignoreChanges)";
 
 export function renderDiff(diffs: readonly ResourceDiff[], costs?: { before?: CostReport; after?: CostReport }): string {
     const lines: string[] = ["## Plan diff", ""];
     const count = (k: ResourceDiff["kind"]) => diffs.filter((d) => d.kind === k).length;
-    lines.push(`${count("add")} to add, ${count("update")} to change, ${count("replace")} to replace, ${count("remove")} to remove.`, "");
+    const withIgnored = diffs.filter((d) => d.ignored.length).length;
+    lines.push(
+        `${count("add")} to add, ${count("update")} to change, ${count("replace")} to replace, ${count("remove")} to remove.${withIgnored ? ` ${withIgnored} with changes ${IGNORED}, which \`pulumi up\` does not apply.` : ""}`,
+        "",
+    );
     const danger = diffs.filter((d) => d.dangerous);
     if (danger.length) {
         lines.push("> **Warning: stateful or protected resources, or control-plane machines (etcd members), are replaced or removed (data may be lost, or `pulumi up` will refuse):**");
@@ -161,9 +265,13 @@ export function renderDiff(diffs: readonly ResourceDiff[], costs?: { before?: Co
     for (const [component, ds] of [...groups].sort(([x], [y]) => x.localeCompare(y))) {
         lines.push(`### ${component}`, "");
         for (const d of ds) {
-            lines.push(`- \`${SYMBOL[d.kind]}\` ${d.kind} \`${d.resource.type}\` **${d.resource.name}**`);
-            for (const c of d.changes.slice(0, 20)) lines.push(`  - \`${c.path}\`: ${show(c.before)} → ${show(c.after)}`);
-            if (d.changes.length > 20) lines.push(`  - … ${d.changes.length - 20} more`);
+            lines.push(`- \`${SYMBOL[d.kind]}\` ${d.kind === "ignore" ? IGNORED : d.kind} \`${d.resource.type}\` **${d.resource.name}**`);
+            const items = [
+                ...d.changes.map((c) => `  - \`${c.path}\`: ${show(c.before)} → ${show(c.after)}`),
+                ...d.ignored.map((c) => `  - \`${c.path}\`: ${showShort(c.before)} → ${showShort(c.after)} — ${IGNORED}`),
+            ];
+            lines.push(...items.slice(0, 20));
+            if (items.length > 20) lines.push(`  - … ${items.length - 20} more`);
         }
         lines.push("");
     }

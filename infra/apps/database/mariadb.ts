@@ -1,12 +1,26 @@
 /**
  * `MariaDb`: one MariaDB server as a StatefulSet behind a headless Service, its root and app
  * passwords generated into a Secret, optional init SQL run once when the volume is first used.
+ *
+ * The root filesystem is read-only. What the image (IMAGES.mariadb, 11.4.12) writes, from
+ * MariaDB/mariadb-docker at c3bba22 ("MariaDB Q2 2026 corrective release", 11.4/ pins 11.4.12):
+ * - the data directory /var/lib/mysql (the claim): the entrypoint, run as non-root, only
+ *   `mkdir -p "$DATADIR"` (docker_create_db_directories); first-start initialisation
+ *   (mariadb-install-db, .my-healthcheck.cnf), the upgrade's backup and mariadb_upgrade_info all go
+ *   there, and healthcheck.sh only reads $datadir/.my-healthcheck.cnf;
+ * - /run/mysqld, the socket (the init's temporary server and the server itself) and the pid file:
+ *   11.4/Dockerfile creates it with mode 1777 "used for socket and lock files", and the packaged
+ *   50-server.cnf sets `pid-file = /run/mysqld/mysqld.pid` (MariaDB/server,
+ *   debian/additions/mariadb.conf.d/50-server.cnf);
+ * - /tmp, the server's tmpdir (50-server.cnf leaves `#tmpdir = /tmp`, the default): on-disk
+ *   temporary tables and sort files.
+ * Errors are logged to stderr, not a file.
  */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../images";
 import { type AppIdentity, labels, selector } from "../labels";
-import { containerSecurity, resourceSpec } from "../workload";
+import { containerSecurity, NO_API_TOKEN, resourceSpec, scratch } from "../workload";
 import type { Database, DatabaseArgs } from ".";
 import { thinComponent } from "../../component";
 import { CONNECTION_SECRET, createConnectionSecret, DB_PORT, generatedPassword } from "./connection";
@@ -20,6 +34,11 @@ export interface MariaDbArgs extends DatabaseArgs {
 export const MARIADB_HOST = "database";
 const CREDENTIALS = "database-credentials";
 const INIT = "database-init";
+/** The server's data directory, on the claim. */
+export const MARIADB_DATA_DIR = "/var/lib/mysql";
+/** Socket and pid file (see the header). */
+export const MARIADB_RUN_DIR = "/run/mysqld";
+const writable = () => scratch(MARIADB_RUN_DIR);
 
 export function mariaDbPodSelector(id: AppIdentity): Record<string, string> {
     return selector(id, MARIADB_HOST);
@@ -47,7 +66,11 @@ function mariaDbContainer(a: Pick<MariaDbArgs, "database" | "user" | "resources"
         livenessProbe: { ...health, initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
         resources: resourceSpec(a.resources),
         securityContext: containerSecurity(),
-        volumeMounts: [{ name: "data", mountPath: "/var/lib/mysql" }, ...(withInit ? [{ name: "init", mountPath: "/docker-entrypoint-initdb.d", readOnly: true }] : [])],
+        volumeMounts: [
+            { name: "data", mountPath: MARIADB_DATA_DIR },
+            ...(withInit ? [{ name: "init", mountPath: "/docker-entrypoint-initdb.d", readOnly: true }] : []),
+            ...writable().mounts,
+        ],
     };
 }
 
@@ -63,10 +86,11 @@ export function mariaDbStatefulSetSpec(a: Pick<MariaDbArgs, "id" | "database" | 
         template: {
             metadata: { labels: lbls },
             spec: {
+                ...NO_API_TOKEN,
                 // The image's mysql user owns the data directory.
                 securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
                 containers: [mariaDbContainer(a, withInit)],
-                volumes: withInit ? [{ name: "init", configMap: { name: INIT } }] : [],
+                volumes: [...(withInit ? [{ name: "init", configMap: { name: INIT } }] : []), ...writable().volumes],
             },
         },
         volumeClaimTemplates: [

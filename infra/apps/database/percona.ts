@@ -9,7 +9,7 @@ import { installChart, type PodSecurityLevel } from "../../platform/helm";
 import { CHARTS } from "../../platform/versions";
 import { IMAGES } from "../images";
 import { type AppIdentity, DB_CLIENT_LABEL, labels } from "../labels";
-import { containerSecurity, resourceSpec } from "../workload";
+import { containerSecurity, NO_API_TOKEN, resourceSpec, scratch } from "../workload";
 import type { Database, DatabaseArgs } from ".";
 import { thinComponent } from "../../component";
 import { CONNECTION_SECRET, createConnectionSecret, generatedPassword } from "./connection";
@@ -49,6 +49,12 @@ export function perconaOperatorValues(): object {
     };
 }
 
+/**
+ * The cluster's pods (members, HAProxy) are the operator's: the PerconaXtraDBCluster resource of
+ * 1.20.0 sets their `serviceAccountName` and security contexts (commented out in pxc-db's
+ * values.yaml) but has no `automountServiceAccountToken`, so the app's token and read-only rules
+ * stop at the pods this program renders itself (the bootstrap Job, the backups).
+ */
 export function perconaClusterValues(a: Pick<PerconaClusterArgs, "members" | "resources" | "storageClass" | "storageGi">): object {
     return {
         fullnameOverride: PERCONA_CLUSTER,
@@ -76,13 +82,19 @@ export function bootstrapSql(host: string): string {
     ].join("\n");
 }
 
-/** The Job that creates the app's database and user; passwords come from Secrets in its environment, never the command line. */
+/**
+ * The Job that creates the app's database and user; passwords come from Secrets in its environment,
+ * never the command line. The mysql client writes nothing (no history outside interactive use); its
+ * root filesystem is read-only with /tmp an emptyDir, as every app container's.
+ */
 export function bootstrapJobSpec(a: { readonly id: AppIdentity; readonly database: string; readonly user: string }): k8s.types.input.batch.v1.JobSpec {
+    const writable = scratch();
     return {
         backoffLimit: 20,
         template: {
             metadata: { labels: { ...labels(a.id, "database-bootstrap", "database"), [DB_CLIENT_LABEL]: "true" } },
             spec: {
+                ...NO_API_TOKEN,
                 restartPolicy: "OnFailure",
                 securityContext: { runAsNonRoot: true, runAsUser: 999, seccompProfile: { type: "RuntimeDefault" } },
                 containers: [
@@ -98,8 +110,10 @@ export function bootstrapJobSpec(a: { readonly id: AppIdentity; readonly databas
                         ],
                         resources: resourceSpec({ cpuRequest: "50m", memoryRequest: "64Mi", cpuLimit: "500m", memoryLimit: "256Mi" }),
                         securityContext: containerSecurity(),
+                        volumeMounts: writable.mounts,
                     },
                 ],
+                volumes: writable.volumes,
             },
         },
     };
