@@ -29,6 +29,7 @@ export function createApps(cfg: StackConfig, cluster: ClusterHandle, platform: P
         ingressNamespace: INGRESS_NAMESPACE,
         databaseClass: platform.databaseClass,
         registryPassword: cfg.secrets.registryPassword,
+        appSecrets: cfg.secrets.appSecrets,
         backupCredentials:
             cfg.secrets.backupAccessKeyId && cfg.secrets.backupSecretAccessKey
                 ? { accessKeyId: cfg.secrets.backupAccessKeyId, secretAccessKey: cfg.secrets.backupSecretAccessKey }

@@ -33,6 +33,8 @@ export interface DjangoArgs extends Omit<WebWorkloadArgs, "name" | "component" |
     readonly staticRoot: string;
     /** Name of the database connection Secret, when the app has a database. */
     readonly databaseSecret?: string;
+    /** The entries of the app's own Secret the backend gets (`secrets` in its settings). */
+    readonly appSecretEnv?: EnvVar[];
 }
 
 /** The Secret holding the generated `DJANGO_SECRET_KEY`. */
@@ -63,10 +65,11 @@ export interface DjangoEnv {
     readonly podLabels: Record<string, string>;
 }
 
-export function djangoEnv(a: Pick<DjangoArgs, "env" | "host" | "staticRoot" | "databaseSecret">): DjangoEnv {
+export function djangoEnv(a: Pick<DjangoArgs, "env" | "host" | "staticRoot" | "databaseSecret" | "appSecretEnv">): DjangoEnv {
     const fromSecrets: EnvVar[] = [
         { name: "DJANGO_SECRET_KEY", valueFrom: { secretKeyRef: { name: DJANGO_SECRET, key: "secret-key" } } },
         ...(a.databaseSecret ? databaseEnv(a.databaseSecret) : []),
+        ...(a.appSecretEnv ?? []),
     ];
     const plain = { ...a.env, ALLOWED_HOSTS: a.host, STATIC_ROOT: a.staticRoot };
     return {

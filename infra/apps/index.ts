@@ -45,6 +45,8 @@ export interface AppArgs {
     readonly databaseClass: string;
     /** Password of the private registry in `settings.registry`. */
     readonly registryPassword?: pulumi.Output<string>;
+    /** `infra:appSecrets`: the app's own secrets, a JSON map NAME -> value (secret). */
+    readonly appSecrets?: pulumi.Output<string>;
     /** Keys of the backups' bucket; no backups without them. */
     readonly backupCredentials?: { readonly accessKeyId: pulumi.Output<string>; readonly secretAccessKey: pulumi.Output<string> };
     /** Taint key and value burst workers carry; set when the app tolerates them. */
@@ -105,6 +107,27 @@ function createRegistrySecret(c: AppContext): string[] {
     return [REGISTRY_SECRET];
 }
 
+/** The Secret of the app's own secrets (`infra:appSecrets`); workloads read the entries their `secrets` list. */
+export const APP_SECRET = "app-secrets";
+
+function createAppSecrets(c: AppContext): k8s.core.v1.Secret | undefined {
+    if (!c.args.appSecrets) return undefined;
+    return new k8s.core.v1.Secret(
+        `${c.name}-app-secrets`,
+        {
+            metadata: { name: APP_SECRET, namespace: c.args.settings.namespace, labels: labels(c.id, "app-secrets", "app-secrets") },
+            type: "Opaque",
+            stringData: pulumi.secret(c.args.appSecrets.apply((json) => JSON.parse(json) as Record<string, string>)),
+        },
+        c.child,
+    );
+}
+
+/** Environment variables from the app's Secret, one per listed entry. */
+export function appSecretEnv(names: readonly string[]): k8s.types.input.core.v1.EnvVar[] {
+    return names.map((name) => ({ name, valueFrom: { secretKeyRef: { name: APP_SECRET, key: name } } }));
+}
+
 function createAppDatabase(c: AppContext): Database | undefined {
     const s = c.args.settings;
     if (!s.database) return undefined;
@@ -131,15 +154,16 @@ function createAppDatabase(c: AppContext): Database | undefined {
 }
 
 /** The backend, the further workloads and the frontend; returns what the Ingress routes to them. */
-function createWebWorkloads(c: AppContext, pullSecrets: string[], db: Database | undefined): Route[] {
+function createWebWorkloads(c: AppContext, pullSecrets: string[], db: Database | undefined, appSecrets: k8s.core.v1.Secret | undefined): Route[] {
     const s = c.args.settings;
+    const secretsReady = appSecrets ? [appSecrets] : [];
     const common = { id: c.id, namespace: s.namespace, imagePullSecrets: pullSecrets, tolerations: c.args.burstToleration ? [c.args.burstToleration] : undefined, provider: c.args.provider };
     const routes: Route[] = [];
     if (s.backend) {
         const b = s.backend;
         const backend = new DjangoBackend(
             `${c.name}-backend`,
-            { ...common, ...b, host: s.host, databaseSecret: db?.connectionSecret, dependsOn: [c.ns, ...(db?.ready ?? [])] },
+            { ...common, ...b, host: s.host, databaseSecret: db?.connectionSecret, appSecretEnv: appSecretEnv(b.secrets), dependsOn: [c.ns, ...secretsReady, ...(db?.ready ?? [])] },
             { parent: c.parent },
         );
         for (const path of b.paths) routes.push({ path, service: backend.workload.serviceName, port: b.port });
@@ -153,16 +177,16 @@ function createWebWorkloads(c: AppContext, pullSecrets: string[], db: Database |
                 ...w,
                 component: w.name,
                 service: { type: w.service, nodePort: w.nodePort },
-                secretEnv: wdb ? databaseEnv(wdb.connectionSecret) : [],
+                secretEnv: [...(wdb ? databaseEnv(wdb.connectionSecret) : []), ...appSecretEnv(w.secrets)],
                 extraPodLabels: wdb ? { [DB_CLIENT_LABEL]: "true" } : {},
-                dependsOn: [c.ns, ...(wdb?.ready ?? [])],
+                dependsOn: [c.ns, ...secretsReady, ...(wdb?.ready ?? [])],
             },
             { parent: c.parent },
         );
         if (w.ingressPath) routes.push({ path: w.ingressPath, service: workload.serviceName, port: w.port });
     }
     if (s.frontend) {
-        const f = new AngularFrontend(`${c.name}-frontend`, { ...common, ...s.frontend, dependsOn: [c.ns] }, { parent: c.parent });
+        const f = new AngularFrontend(`${c.name}-frontend`, { ...common, ...s.frontend, secretEnv: appSecretEnv(s.frontend.secrets), dependsOn: [c.ns, ...secretsReady] }, { parent: c.parent });
         routes.push({ path: "/", service: f.workload.serviceName, port: s.frontend.port });
     }
     return routes;
@@ -229,7 +253,7 @@ export function createApp(name: string, a: AppArgs, parent: pulumi.Resource): Ap
     const c: AppContext = { name, args: a, id: { partOf: s.namespace, instance: name }, ns, parent, child: { provider: a.provider, dependsOn: [ns], parent } };
     const pullSecrets = createRegistrySecret(c);
     const database = createAppDatabase(c);
-    const routes = createWebWorkloads(c, pullSecrets, database);
+    const routes = createWebWorkloads(c, pullSecrets, database, createAppSecrets(c));
     createIngress(c, routes);
     createNetworkPolicies(c, routes, database);
     createBackups(c, database);

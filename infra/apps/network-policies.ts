@@ -1,5 +1,6 @@
 /**
- * The app namespace's network policies, as data: default deny for ingress; web workloads admit
+ * The app namespace's network policies, as data: default deny for ingress, egress anywhere but the
+ * cloud metadata address; web workloads admit
  * the ingress controller only; NodePort and LoadBalancer workloads admit anyone on their port;
  * the database admits its clients (pods labelled `DB_CLIENT_LABEL`) on its port, and its peers.
  */
@@ -28,8 +29,20 @@ export interface NamedPolicy {
     readonly spec: PolicySpec;
 }
 
+/**
+ * The clouds' instance metadata service (Hetzner's and AWS's). A node's user data there holds its
+ * SSH host key; the app's pods may reach anything else (pods in any namespace, the internet).
+ */
+export const CLOUD_METADATA = "169.254.169.254/32";
+
 export function networkPolicies(p: NetworkPolicyInput): NamedPolicy[] {
-    const out: NamedPolicy[] = [{ name: "default-deny-ingress", spec: { podSelector: {}, policyTypes: ["Ingress"] } }];
+    const out: NamedPolicy[] = [
+        { name: "default-deny-ingress", spec: { podSelector: {}, policyTypes: ["Ingress"] } },
+        {
+            name: "deny-egress-to-cloud-metadata",
+            spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: {} }, { ipBlock: { cidr: "0.0.0.0/0", except: [CLOUD_METADATA] } }] }] },
+        },
+    ];
     const fromIngress = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": p.ingressNamespace } } };
     for (const [service, port] of new Map(p.routes.map((r) => [r.service, r.port]))) {
         out.push({

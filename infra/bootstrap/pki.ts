@@ -12,7 +12,13 @@ import { ENCRYPTION_CONFIG_PATH, renderEncryptionConfig } from "./kubeadm-config
 import type { BundleFile } from "./remote";
 
 const TEN_YEARS_HOURS = 87600;
-const ONE_YEAR_HOURS = 8760;
+/**
+ * The admin kubeconfig's client certificate: 90 days, re-issued by any `pulumi up` in its last 30
+ * (tls LocallySignedCert's early renewal), in the group kubeadm binds to cluster-admin through RBAC
+ * (ClusterRoleBinding kubeadm:cluster-admins, which kubeadm init creates since 1.29; kubeadm's own
+ * admin.conf uses it), never system:masters, which no RBAC change can take away.
+ */
+export const ADMIN_CERT = { group: "kubeadm:cluster-admins", validityHours: 90 * 24, earlyRenewalHours: 30 * 24 } as const;
 
 export interface KeyPair {
     readonly certPem: pulumi.Output<string>;
@@ -24,7 +30,7 @@ export interface ClusterPki {
     readonly frontProxyCa: KeyPair;
     readonly etcdCa: KeyPair;
     readonly serviceAccount: { readonly keyPem: pulumi.Output<string>; readonly publicKeyPem: pulumi.Output<string> };
-    /** Client certificate of the admin kubeconfig (group system:masters), renewed a month before expiry. */
+    /** Client certificate of the admin kubeconfig (`ADMIN_CERT`). */
     readonly admin: KeyPair;
     /** `sha256:<hex>` of the cluster CA's public key, secret. */
     readonly caCertHash: pulumi.Output<string>;
@@ -54,15 +60,15 @@ export function createPki(name: string, parent: pulumi.Resource): ClusterPki {
     const etcdCa = certificateAuthority(`${name}-etcd-ca`, "etcd-ca", parent);
     const sa = new tls.PrivateKey(`${name}-sa`, { algorithm: "RSA", rsaBits: 2048 }, { parent, additionalSecretOutputs: ["privateKeyPem"] });
     const adminKey = new tls.PrivateKey(`${name}-admin-key`, { algorithm: "RSA", rsaBits: 2048 }, { parent, additionalSecretOutputs: ["privateKeyPem"] });
-    const adminCsr = new tls.CertRequest(`${name}-admin`, { privateKeyPem: adminKey.privateKeyPem, subject: { commonName: "infra-admin", organization: "system:masters" } }, { parent });
+    const adminCsr = new tls.CertRequest(`${name}-admin`, { privateKeyPem: adminKey.privateKeyPem, subject: { commonName: "infra-admin", organization: ADMIN_CERT.group } }, { parent });
     const adminCert = new tls.LocallySignedCert(
         `${name}-admin`,
         {
             certRequestPem: adminCsr.certRequestPem,
             caCertPem: ca.pair.certPem,
             caPrivateKeyPem: ca.pair.keyPem,
-            validityPeriodHours: ONE_YEAR_HOURS,
-            earlyRenewalHours: 720,
+            validityPeriodHours: ADMIN_CERT.validityHours,
+            earlyRenewalHours: ADMIN_CERT.earlyRenewalHours,
             allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
         },
         { parent },

@@ -76,6 +76,7 @@ export function parseConfig(raw: RawConfig): StackConfig {
     const allowed = [...settingsKeys, ...SECRET_KEY_NAMES];
     const data: Record<string, unknown> = {};
     const secretValues: Partial<Record<SecretKey, string>> = {};
+    const appSecrets: string[] = [];
 
     for (const [fullKey, value] of Object.entries(raw.values)) {
         const [ns, key] = [fullKey.slice(0, fullKey.indexOf(":")), fullKey.slice(fullKey.indexOf(":") + 1)];
@@ -85,7 +86,13 @@ export function parseConfig(raw: RawConfig): StackConfig {
             if (!isSecret)
                 problems.push({ path: fullKey, message: `must be stored encrypted: pulumi config set --secret ${fullKey} ...` });
             else if (value.trim() === "") problems.push({ path: fullKey, message: "must not be empty" });
-            else secretValues[key as SecretKey] = value;
+            else if (key === "appSecrets") {
+                const names = appSecretNames(fullKey, value, problems);
+                if (names) {
+                    secretValues.appSecrets = value;
+                    appSecrets.push(...names);
+                }
+            } else secretValues[key as SecretKey] = value;
         } else if (settingsKeys.includes(key)) {
             if (isSecret)
                 problems.push({
@@ -111,6 +118,8 @@ export function parseConfig(raw: RawConfig): StackConfig {
         hcloudToken: hcloudRaw === undefined || hcloudRaw === "" ? "missing" : raw.secretKeys.has(hcloudKey) ? "secret" : "plain",
         awsRegion: raw.values["aws:region"] || undefined,
         choices: platformChoices(settings),
+        appSecrets,
+        plainProviderSecrets: PROVIDER_SECRETS.filter((k) => (raw.values[k] ?? "") !== "" && !raw.secretKeys.has(k)),
     };
     const warnings: ConfigProblem[] = [];
     const semantic = semanticProblems(settings, clusterName, ctx, (path, message) => warnings.push({ path, message }));
@@ -129,6 +138,27 @@ export function parseConfig(raw: RawConfig): StackConfig {
         choices: ctx.choices,
         warnings,
     };
+}
+
+/** Provider settings that are credentials: stored encrypted or not at all (they may come from the environment). */
+const PROVIDER_SECRETS = ["aws:accessKey", "aws:secretKey", "aws:token"];
+
+/** The entry names of `infra:appSecrets` (a map of environment variable names to strings), or undefined with the problems. */
+function appSecretNames(key: string, raw: string, problems: ConfigProblem[]): string[] | undefined {
+    let map: unknown;
+    try {
+        map = JSON.parse(raw);
+    } catch {
+        map = undefined;
+    }
+    if (typeof map !== "object" || map === null || Array.isArray(map)) {
+        problems.push({ path: key, message: `must be a map of NAME: value, set entry by entry: pulumi config set --secret --path '${key}.NAME' ...` });
+        return undefined;
+    }
+    const bad = Object.entries(map).filter(([name, v]) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || typeof v !== "string");
+    for (const [name, v] of bad)
+        problems.push({ path: `${key}.${name}`, message: typeof v !== "string" ? "must be a string value" : "entry names are environment variable names (letters, digits and _)" });
+    return bad.length ? undefined : Object.keys(map);
 }
 
 /** A removed setting is reported with why it went, not as just another unknown key. */

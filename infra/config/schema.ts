@@ -379,6 +379,8 @@ const hpa = strict({
     cpuPercent: z.number().int().min(10).max(100).default(70).describe("Target CPU use, percent of the request. Defaults to 70."),
 });
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 const workloadFields = (port: number, replicas: number) => ({
     image: image().describe("Container image, with a tag or digest (`latest` and untagged images are rejected in prod)."),
     replicas: z.number().int().min(0).max(100).default(replicas).describe(`Replicas (the minimum when autoscaling). Defaults to ${replicas}.`),
@@ -387,7 +389,18 @@ const workloadFields = (port: number, replicas: number) => ({
     resources: resources.default(resources.parse({})).describe("Requests and limits."),
     autoscaling: hpa.optional().describe("A HorizontalPodAutoscaler on CPU (needs `resources.cpuRequest`)."),
     minAvailable: z.number().int().min(0).optional().describe("PodDisruptionBudget: pods kept during voluntary disruptions (drains). Defaults to replicas - 1, none with one replica."),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "environment variable names are letters, digits and _" }), z.string()).default({}).describe("Plain environment variables (never secrets: those come from Secrets)."),
+    env: z
+        .record(z.string().regex(ENV_NAME, { error: "environment variable names are letters, digits and _" }), z.string())
+        .default({})
+        .describe("Plain environment variables, visible in the Deployment: never secrets (a name that looks like one is refused), nor a name the program sets."),
+    writablePaths: z
+        .array(z.string().regex(/^\/[A-Za-z0-9._/-]+$/, { error: "must be an absolute path such as /app/media" }))
+        .default([])
+        .describe("Directories the container writes besides /tmp (each an emptyDir): the root filesystem is read-only. Defaults to none."),
+    secrets: z
+        .array(z.string().regex(ENV_NAME, { error: "environment variable names are letters, digits and _" }))
+        .default([])
+        .describe("Names of `infra:appSecrets` entries this workload gets as environment variables (from the Kubernetes Secret app-secrets)."),
 });
 
 const webWorkload = strict({
@@ -447,7 +460,12 @@ const apps = strict({
         .describe("Private registry; its password is the secret `infra:registryPassword`."),
     backend: backend.optional().describe("Django backend (gunicorn)."),
     frontend: frontend.optional().describe("Angular frontend (nginx; a non-root image such as nginx-unprivileged on 8080)."),
-    workloads: z.array(webWorkload).default([]).describe("Further web workloads (any image), e.g. seed 003's 3 replicas behind a load-balanced Service."),
+    workloads: z
+        .array(webWorkload)
+        .default([])
+        .describe(
+            "Further web workloads (any image), e.g. seed 003's 3 replicas behind a load-balanced Service. Each runs non-root with a read-only root filesystem and no service account token; /tmp is writable, and the `writablePaths` it lists.",
+        ),
     database: database.optional().describe("The application's database."),
     backups: backups.optional().describe("Scheduled database dumps to S3-compatible storage; keys are the secrets `infra:backupAccessKeyId` and `infra:backupSecretAccessKey`."),
     tolerateBurst: z.boolean().default(false).describe("Let the app's pods run on burst workers (which carry a NoSchedule taint). Defaults to false."),
@@ -544,6 +562,8 @@ export const SECRET_KEYS = {
     backupAccessKeyId: "Access key id for `apps.backups` and `etcdBackups`. Required with either.",
     backupSecretAccessKey: "Secret access key for `apps.backups` and `etcdBackups`. Required with either.",
     kubeconfig: "kubeconfig of an existing cluster (apps-only). Defaults to the ambient ~/.kube/config.",
+    appSecrets:
+        "The application's own secrets, a map `NAME: value` set entry by entry with `pulumi config set --secret --path 'infra:appSecrets.NAME' ...`; they go into the Kubernetes Secret app-secrets, and each workload gets the ones its `secrets` lists.",
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
 

@@ -23,6 +23,10 @@ export interface ValidationContext {
     readonly awsRegion?: string;
     /** The platform choices, computed once by the loader, so validation judges the same ones the platform layer builds. */
     readonly choices: PlatformChoices;
+    /** Entry names of `infra:appSecrets`. */
+    readonly appSecrets: readonly string[];
+    /** Provider credentials set in plain text (aws:secretKey...). */
+    readonly plainProviderSecrets: readonly string[];
 }
 
 /** Every problem of a structurally valid config; what is allowed but unsafe goes to `warn`. */
@@ -48,7 +52,7 @@ export function semanticProblems(s: Settings, clusterName: string, ctx: Validati
         platformProblems(s, ctx.choices, add);
         certManagerProblems(s, add);
     }
-    if (s.apps) appsProblems(s, s.apps, ctx.choices, add);
+    if (s.apps) appsProblems(s, s.apps, ctx, add);
     return out;
 }
 

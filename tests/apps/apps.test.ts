@@ -111,7 +111,12 @@ describe("dev: the seed-000 shape", async () => {
         assert.equal(clients(obj("Deployment", "backend")), "true");
         assert.equal(clients(obj("Job")), "true");
         assert.equal(clients(obj("Deployment", "frontend")), undefined, "the frontend cannot reach the database");
-        assert.equal(all("NetworkPolicy").length, 4);
+        assert.deepEqual(np("deny-egress-to-cloud-metadata"), {
+            podSelector: {},
+            policyTypes: ["Egress"],
+            egress: [{ to: [{ namespaceSelector: {} }, { ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }] }],
+        });
+        assert.equal(all("NetworkPolicy").length, 5);
     });
 
     it("labels every object with app.kubernetes.io/{name,instance,component,part-of,managed-by}", () => {

@@ -114,13 +114,14 @@ describe("network policies: who may talk to whom", () => {
 
     it("denies by default: every pod of the namespace is selected by some policy", () => {
         const p = networkPolicies({ id, ingressNamespace: INGRESS_NS, routes: [], workloads: [] });
-        assert.deepEqual(p, [{ name: "default-deny-ingress", spec: { podSelector: {}, policyTypes: ["Ingress"] } }]);
+        assert.deepEqual(p[0], { name: "default-deny-ingress", spec: { podSelector: {}, policyTypes: ["Ingress"] } });
+        assert.deepEqual(p.map((x) => x.name), ["default-deny-ingress", "deny-egress-to-cloud-metadata"], "and egress anywhere but the cloud metadata address (the nodes' host keys)");
         assert.equal(admits(p, POD.backend, POD.frontend, 80), false);
     });
 
     it("one policy per web service however many paths route to it; none for the database without one", () => {
         const names = networkPolicies({ id, ingressNamespace: INGRESS_NS, routes, workloads: [] }).map((p) => p.name);
-        assert.deepEqual(names, ["default-deny-ingress", "allow-ingress-to-backend", "allow-ingress-to-frontend"]);
+        assert.deepEqual(names, ["default-deny-ingress", "deny-egress-to-cloud-metadata", "allow-ingress-to-backend", "allow-ingress-to-frontend"]);
     });
 });
 

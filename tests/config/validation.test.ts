@@ -43,7 +43,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         name: "unknown top-level key",
         config: withConfig((c) => (c["infra:pool"] = [])),
         expected: [
-            "infra:pool: unknown key; allowed keys: environment, mode, clusterName, kubernetes, ssh, pools, hetzner, aws, platform, apps, burst, etcdBackups, mesh, existingCluster, sshPrivateKey, registryPassword, backupAccessKeyId, backupSecretAccessKey, kubeconfig",
+            "infra:pool: unknown key; allowed keys: environment, mode, clusterName, kubernetes, ssh, pools, hetzner, aws, platform, apps, burst, etcdBackups, mesh, existingCluster, sshPrivateKey, registryPassword, backupAccessKeyId, backupSecretAccessKey, kubeconfig, appSecrets",
         ],
     },
     {
@@ -75,7 +75,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         name: "a plain setting holding an encrypted value",
         config: withConfig((c) => (c["infra:clusterName"] = { secure: "v1:x" })),
         expected: [
-            "infra:clusterName: holds an encrypted value, but it is not a secret setting; secrets have their own keys (infra:sshPrivateKey, infra:registryPassword, infra:backupAccessKeyId, infra:backupSecretAccessKey, infra:kubeconfig)",
+            "infra:clusterName: holds an encrypted value, but it is not a secret setting; secrets have their own keys (infra:sshPrivateKey, infra:registryPassword, infra:backupAccessKeyId, infra:backupSecretAccessKey, infra:kubeconfig, infra:appSecrets)",
         ],
     },
     {
@@ -454,6 +454,11 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         name: "a kubeconfig stored in plain text",
         config: withConfig((c) => (c["infra:kubeconfig"] = "apiVersion: v1")),
         expected: ["infra:kubeconfig: must be stored encrypted: pulumi config set --secret infra:kubeconfig ..."],
+    },
+    {
+        name: "app secrets stored in plain text",
+        config: withConfig((c) => (c["infra:appSecrets"] = "STRIPE_API_KEY: sk_live_x")),
+        expected: ["infra:appSecrets: must be stored encrypted: pulumi config set --secret infra:appSecrets ..."],
     },
 ];
 

@@ -58,8 +58,9 @@ describe("secret scan", () => {
         const text = fs.readFileSync(`${REPO_ROOT}/Pulumi.dev.yaml`, "utf8");
         const plan0 = await planStack("dev");
         const placeholder = plan0.file.placeholders["infra:registryPassword"];
-        // A user pastes the registry password into a plain environment variable.
-        const broken = text.replace("      replicas: 2\n", `      replicas: 2\n      env:\n        REGISTRY_PASSWORD: ${placeholder}\n`);
+        // A user pastes the registry password into a plain environment variable whose name does not
+        // say "secret" (the config refuses names that do).
+        const broken = text.replace("      replicas: 2\n", `      replicas: 2\n      env:\n        DEPLOY_NOTE: ${placeholder}\n`);
         assert.notEqual(broken, text);
         const found = leaks(await planText("dev", broken));
         assert.ok(found.some((f) => f.startsWith("resource inputs")), found.join("\n"));

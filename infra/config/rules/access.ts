@@ -19,6 +19,7 @@ export function cloudAccessProblems(s: Settings, ctx: ValidationContext, add: Re
         if (ctx.hcloudToken === "missing") add("hcloud:token", "is required with a Hetzner pool: pulumi config set --secret hcloud:token <token>");
         if (ctx.hcloudToken === "plain") add("hcloud:token", "must be stored encrypted: pulumi config set --secret hcloud:token <token>");
     }
+    for (const key of ctx.plainProviderSecrets) add(key, `must be stored encrypted: pulumi config set --secret ${key} ... (or leave it out and use the environment's AWS credentials)`);
     if (s.pools.some((p) => p.provider === "aws") && !ctx.awsRegion) add("aws:region", "is required with an AWS pool: pulumi config set aws:region eu-central-1");
 }
 
@@ -52,5 +53,6 @@ export function secretProblems(s: Settings, ctx: ValidationContext, add: Report)
     }
     if (ctx.secretsSet.has("kubeconfig") && s.mode !== "apps-only")
         add("infra:kubeconfig", `is only for an apps-only stack (the cluster it deploys to); a ${s.mode} stack ${s.mode === "cluster" ? "makes its own kubeconfig (the stack output kubeconfig)" : "joins its base's cluster"}: delete the key`);
+    if (ctx.secretsSet.has("appSecrets") && !s.apps) add("infra:appSecrets", "is only used with infra:apps (the workloads that list its entries in their secrets)");
     if (s.etcdBackups && s.mode !== "cluster") add(P("etcdBackups"), "is only for a cluster stack (it snapshots the cluster's own control planes)");
 }

@@ -1,11 +1,12 @@
 /** Rules on the application: pinned images in prod, workloads that can be drained and scaled, database and backups. */
-import { INGRESS_NODE_PORTS, type PlatformChoices, reservedNamespace } from "../platform";
+import { INGRESS_NODE_PORTS, reservedNamespace } from "../platform";
+import type { ValidationContext } from "../validate";
 import type { Settings } from "../schema";
 import { infraKey as P, type Report } from "./common";
 
 type Apps = NonNullable<Settings["apps"]>;
 /** What backend, frontend and the extra workloads have in common. */
-type Workload = Pick<Apps["workloads"][number], "image" | "replicas" | "minAvailable" | "autoscaling" | "resources">;
+type Workload = Pick<Apps["workloads"][number], "image" | "replicas" | "minAvailable" | "autoscaling" | "resources" | "env" | "secrets">;
 
 /** The tag of an image reference (`registry:5000/team/app:1.2` -> `1.2`), if it has one. */
 export function imageTag(ref: string): string | undefined {
@@ -36,7 +37,29 @@ export function cronRangeProblem(schedule: string): string | undefined {
     return undefined;
 }
 
-export function appsProblems(s: Settings, apps: Apps, choices: PlatformChoices, add: Report): void {
+/**
+ * Environment variables the program fills itself (from Secrets or the settings): a plain `env` or an
+ * app secret of the same name would shadow or be shadowed by it.
+ */
+export const PROGRAM_ENV = ["DJANGO_SECRET_KEY", "ALLOWED_HOSTS", "STATIC_ROOT", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD"];
+/** Names that say "secret": refused in plain `env`, which lands in the Deployment's spec. */
+const SECRET_LOOKING = /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|CREDENTIAL)/i;
+
+function envProblems(w: Pick<Apps["workloads"][number], "env" | "secrets">, path: (...more: PropertyKey[]) => string, appSecrets: readonly string[], add: Report): void {
+    for (const name of Object.keys(w.env)) {
+        if (PROGRAM_ENV.includes(name)) add(path("env", name), `is set by the program (${PROGRAM_ENV.join(", ")}): remove it`);
+        else if (SECRET_LOOKING.test(name))
+            add(path("env", name), `looks like a secret, and plain env lands in the Deployment's spec: set it with pulumi config set --secret --path 'infra:appSecrets.${name}' ... and list "${name}" in secrets`);
+    }
+    for (const [i, name] of w.secrets.entries()) {
+        if (PROGRAM_ENV.includes(name)) add(path("secrets", i), `${name} is set by the program: pick another name`);
+        else if (!appSecrets.includes(name)) add(path("secrets", i), `${name} is not an entry of infra:appSecrets: pulumi config set --secret --path 'infra:appSecrets.${name}' ...`);
+        else if (name in w.env) add(path("secrets", i), `${name} is also in env: keep one`);
+    }
+}
+
+export function appsProblems(s: Settings, apps: Apps, ctx: Pick<ValidationContext, "choices" | "appSecrets">, add: Report): void {
+    const choices = ctx.choices;
     const reserved = reservedNamespace(apps.namespace);
     if (reserved) add(P("apps", "namespace"), `cannot be ${apps.namespace}: ${reserved}; use a namespace of the application's own, such as apps`);
     const workloads: [PropertyKey[], Workload][] = [
@@ -44,7 +67,10 @@ export function appsProblems(s: Settings, apps: Apps, choices: PlatformChoices, 
         ...(apps.frontend ? [[["apps", "frontend"], apps.frontend] as [PropertyKey[], Workload]] : []),
         ...apps.workloads.map((w, i) => [["apps", "workloads", i], w] as [PropertyKey[], Workload]),
     ];
-    for (const [at, w] of workloads) workloadProblems(s, w, (...more) => P(...at, ...more), add);
+    for (const [at, w] of workloads) {
+        workloadProblems(s, w, (...more) => P(...at, ...more), add);
+        envProblems(w, (...more) => P(...at, ...more), ctx.appSecrets, add);
+    }
     const names = new Set(["backend", "frontend", "database"]);
     apps.workloads.forEach((w, i) => {
         if (names.has(w.name)) add(P("apps", "workloads", i, "name"), `"${w.name}" is taken (backend, frontend, database and each workload need distinct names)`);
