@@ -41,7 +41,7 @@ function peersOnBaseNode(t: SshTarget, a: BurstWorkersArgs, peers: pulumi.Output
     const connection = targetConnection(a.access, t);
     const add = rootScript(connection, composeScript(SCRIPTS.meshPeers, { PEERS_NAME: a.clusterName }));
     const remove = rootScript(connection, composeScript(SCRIPTS.meshPeers, { PEERS_NAME: a.clusterName, REMOVE: "1" }));
-    return new command.remote.Command(`${t.name}-peers-${a.clusterName}`, { connection, create: add, update: add, delete: remove, stdin: peers }, { parent, dependsOn });
+    return new command.remote.Command(`${t.name}-peers-${a.clusterName}`, { connection, create: add, update: add, delete: remove, stdin: peers }, { parent, dependsOn, customTimeouts: { create: "10m", update: "10m", delete: "10m" } });
 }
 
 export function createBurstWorkers(_name: string, a: BurstWorkersArgs, parent: pulumi.Resource): { joins: command.remote.Command[] } {

@@ -67,7 +67,7 @@ export function meshSync(node: ClusterNode, dependsOn: pulumi.Resource[], parent
     const mesh = node.mesh!;
     const script = rootScript(node.connection, composeScript(SCRIPTS.meshSync, { MESH_ADDRESS: mesh.address }));
     const stdin = meshBundle(mesh);
-    return new command.remote.Command(`${node.name}-mesh`, { connection: node.connection, create: script, update: script, stdin }, { parent, dependsOn });
+    return new command.remote.Command(`${node.name}-mesh`, { connection: node.connection, create: script, update: script, stdin }, { parent, dependsOn, customTimeouts: { create: "10m", update: "10m" } });
 }
 
 /**
@@ -153,7 +153,7 @@ export function bootstrapToken(name: string, t: { readonly ttlHours: number; rea
 /** `<name>-join-token`: the token exists on the cluster, with its expiry, before any join uses it. */
 export function ensureJoinToken(name: string, controlPlane: SshConnection, token: pulumi.Output<string>, ttlHours: number, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
     const script = rootScript(controlPlane, composeScript(SCRIPTS.token, { TOKEN_TTL: ttlHours === 0 ? "0" : `${ttlHours}h` }));
-    return new command.remote.Command(`${name}-join-token`, { connection: controlPlane, create: script, update: script, stdin: token }, { parent, dependsOn });
+    return new command.remote.Command(`${name}-join-token`, { connection: controlPlane, create: script, update: script, stdin: token }, { parent, dependsOn, customTimeouts: { create: "10m", update: "10m" } });
 }
 
 /**
@@ -168,7 +168,7 @@ export function drainGuard(nodeName: string, controlPlane: SshConnection, join: 
             create: `echo ${shq(`drains ${nodeName} when it leaves the cluster`)}`,
             delete: rootScript(controlPlane, composeScript(SCRIPTS.drain, { NODE_NAME: nodeName })),
         },
-        { parent, dependsOn: [join], customTimeouts: { delete: "15m" } },
+        { parent, dependsOn: [join], customTimeouts: { create: "5m", delete: "15m" } },
     );
 }
 
@@ -248,6 +248,6 @@ export function etcdBackup(node: ClusterNode, b: EtcdBackupSettings, after: pulu
     return new command.remote.Command(
         `${node.name}-etcd-backup`,
         { connection: node.connection, create: script, update: script, stdin: pulumi.secret(files) },
-        { parent, dependsOn: [after] },
+        { parent, dependsOn: [after], customTimeouts: { create: "10m", update: "10m" } },
     );
 }

@@ -56,6 +56,9 @@ describe("remote commands fail in bounded time on an unreachable host", () => {
                 const worst = worstCaseDialSeconds(hops);
                 assert.ok(worst <= DIAL_BUDGET_SECONDS, `${c.name}: ${worst} s of dialing a dead host exceeds ${DIAL_BUDGET_SECONDS} s`);
                 assert.ok([...nodes].some((n) => c.name.startsWith(`${n}-`)), `${c.name} names its node`);
+                // A script that hangs on a live host (a stuck apt lock, a wedged kubectl) must not hold the update forever.
+                for (const op of ["create", "update", "delete"] as const)
+                    if (op === "create" || c.inputs[op] !== undefined) assert.match(String(c.customTimeouts?.[op]), /^\d+m$/, `${c.name}: no ${op} timeout`);
             }
         });
     }

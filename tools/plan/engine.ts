@@ -41,6 +41,8 @@ export interface PlannedResource {
     read?: boolean;
     /** The id a read looks up (the object's name, for Kubernetes). */
     id?: string;
+    /** `customTimeouts` the resource sets (create, update, delete), when any. */
+    customTimeouts?: { create?: string; update?: string; delete?: string };
 }
 
 /** A provider function the program called (an AMI or zone lookup): what a real run asks the cloud. */
@@ -193,6 +195,7 @@ interface RegisterRequest {
     getRetainondelete(): boolean | undefined;
     getPropertydependenciesMap(): { forEach(f: (v: { getUrnsList(): string[] }, k: string) => void): void };
     getAliasesList(): { getSpec(): { getName(): string; getType(): string } | undefined }[];
+    getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
 interface ReadRequest {
     getId(): string;
@@ -202,6 +205,13 @@ interface ReadRequest {
     getProperties(): StructLike;
     getDependenciesList(): string[];
     getProvider(): string;
+}
+
+function customTimeouts(r: RegisterRequest): Pick<PlannedResource, "customTimeouts"> {
+    const t = r.getCustomtimeouts();
+    if (!t) return {};
+    const set = Object.entries({ create: t.getCreate(), update: t.getUpdate(), delete: t.getDelete() }).filter(([, v]) => v);
+    return set.length ? { customTimeouts: Object.fromEntries(set) } : {};
 }
 
 function wrapMonitor(
@@ -252,6 +262,7 @@ function wrapMonitor(
                         .map((a) => a.getSpec())
                         .filter((a) => a !== undefined)
                         .map((a) => ({ ...(a.getType() ? { type: a.getType() } : {}), ...(a.getName() ? { name: a.getName() } : {}) })),
+                    ...customTimeouts(r),
                 });
             }
             (cb as Callback)(err, resp);
