@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ConfigError, isConfigError } from "../../infra/config";
-import { type Json, parse, validConfig, withConfig } from "../helpers";
+import { type Json, parse, problems, validConfig, withConfig } from "../helpers";
 
 const RUNS = 2000;
 
@@ -189,5 +189,83 @@ describe("every key is validated", () => {
             // Top-level scalars arrive as strings (Pulumi config), so a map there is a JSON string: it fails as a whole key.
             assert.ok(found.includes(keyPath) || (p.length === 1 && found.length > 0), `${keyPath}: no error at its own path (got ${found.join(", ") || "none"})`);
         }
+    });
+});
+
+/**
+ * The classes the first fuzzer does not reach by mutation, each with an oracle of its own:
+ * second-order shell injection (a value a script writes to a file that another script later
+ * reads), world-open unions of admin ranges, and names at and over every length limit.
+ */
+describe("fuzzed attack classes", () => {
+    const CLASS_RUNS = 1000;
+    // etcd-restore.sh's own check of settings.env: every endpoint the config accepts must pass it.
+    const RESTORE_ENDPOINT = /^https:\/\/[a-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~-]+)*$/;
+    const SHELL_CHARS = /[\s$`'"\\;&|<>(){}*?!#~]/;
+    const INJECTIONS = ["$(touch${IFS}/root/p)", "`id`", "'; reboot; '", '"x"', "a b", "x\ny", "$HOME", "\\", "&&true", "|sh", ">f", "#frag", "?q=1", "user:pw@"];
+    const endpoint = fc.tuple(fc.constantFrom("https://", "http://", "ftp://", "HTTPS://", "javascript:", "file://", ""), fc.constantFrom("s3.example.com", "minio.internal", "10.0.0.5", "X.example"), fc.constantFrom("", ":9000", ":99999"), fc.array(fc.oneof(fc.constantFrom(...INJECTIONS), fc.stringMatching(/^[a-z0-9]{1,6}$/)), { maxLength: 3 }), fc.constantFrom("", "/"))
+        .map(([scheme, host, port, segs, tail]) => `${scheme}${host}${port}${segs.map((s) => `/${s}`).join("")}${tail}`);
+    const worldSplit = fc.integer({ min: 0, max: 8 }).map((bits) => Array.from({ length: 2 ** bits }, (_, i) => `${(i * 2 ** (8 - bits)) % 256}.0.0.0/${bits}`));
+    const smallNet = fc.tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 16, max: 32 })).map(([a, b, len]) => `${a}.${b}.0.0/${len}`);
+
+    it(`${CLASS_RUNS} cases of each class end as their oracle says`, () => {
+        let accepted = 0;
+        fc.assert(
+            fc.property(endpoint, endpoint, fc.oneof(fc.constantFrom(...INJECTIONS), fc.stringMatching(/^[A-Za-z0-9._-]{0,70}$/)), (etcd, dumps, taintValue) => {
+                const ps = problems(
+                    withConfig((c) => {
+                        c["infra:backupAccessKeyId"] = { secure: "v1:a" };
+                        c["infra:backupSecretAccessKey"] = { secure: "v1:b" };
+                        c["infra:etcdBackups"] = { bucket: "acme-etcd", endpoint: etcd };
+                        c["infra:apps"] = { host: "app.example.com", database: {}, backups: { bucket: "acme-dumps", endpoint: dumps } };
+                        c["infra:pools"][1].taints = [{ key: "acme/spot", value: taintValue, effect: "NoSchedule" }];
+                    }),
+                );
+                for (const [key, v] of [["infra:etcdBackups.endpoint", etcd], ["infra:apps.backups.endpoint", dumps]] as const) {
+                    const refused = ps.some((p) => p.startsWith(`${key}:`));
+                    if (!refused) {
+                        accepted++;
+                        assert.match(v, RESTORE_ENDPOINT, `${key} accepted ${JSON.stringify(v)}, which the restore would refuse`);
+                        assert.ok(!SHELL_CHARS.test(v), `${key} accepted ${JSON.stringify(v)}`);
+                    } else assert.ok(!RESTORE_ENDPOINT.test(v) || v.length > 0, key);
+                }
+                const taintRefused = ps.some((p) => p.startsWith("infra:pools[1].taints[0].value:"));
+                assert.equal(taintRefused, !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(taintValue), `taint value ${JSON.stringify(taintValue)}`);
+            }),
+            { numRuns: CLASS_RUNS, seed: 20261122 },
+        );
+        assert.ok(accepted > 0, "some endpoints are valid");
+
+        fc.assert(
+            fc.property(fc.oneof(worldSplit.map((c) => ({ world: true, cidrs: c })), fc.array(smallNet, { minLength: 1, maxLength: 8 }).map((c) => ({ world: false, cidrs: c }))), ({ world, cidrs }) => {
+                const ps = problems(
+                    withConfig((c) => {
+                        c["infra:environment"] = "prod";
+                        c["infra:ssh"].adminCidrs = cidrs;
+                    }),
+                ).filter((p) => p.startsWith("infra:ssh.adminCidrs"));
+                // A partition of all of IPv4 is the world; at most 8 networks of /16 or smaller are not.
+                assert.equal(ps.length > 0, world, cidrs.join(" + "));
+            }),
+            { numRuns: CLASS_RUNS, seed: 20261123 },
+        );
+
+        fc.assert(
+            fc.property(fc.integer({ min: 1, max: 34 }), fc.integer({ min: 1, max: 24 }), (clusterLen, poolLen) => {
+                const c = withConfig((c) => {
+                    delete c["hcloud:token"];
+                    c["aws:region"] = "us-east-1";
+                    c["infra:clusterName"] = `c${"a".repeat(clusterLen - 1)}`;
+                    c["infra:pools"] = [
+                        { name: "cp", provider: "aws", role: "control-plane", count: 1, instanceType: "t3.medium" },
+                        { name: `p${"b".repeat(poolLen - 1)}`, provider: "aws", role: "worker", instanceType: "t3.medium", autoscaling: { min: 1, desired: 1, max: 3 } },
+                    ];
+                });
+                // The limits: cluster name 30, pool name 20, and `<cluster>-<pool>-i-<17 hex>` one 63-character host name.
+                const fits = clusterLen <= 30 && poolLen <= 20 && clusterLen + 1 + poolLen + 1 + 19 <= 63;
+                assert.equal(problems(c).length === 0, fits, `cluster ${clusterLen}, pool ${poolLen}`);
+            }),
+            { numRuns: CLASS_RUNS, seed: 20261124 },
+        );
     });
 });
