@@ -100,6 +100,20 @@ export const INVARIANTS: readonly Invariant[] = [
             }),
     },
     {
+        name: "app-pods-hardened",
+        description: "The application's pods mount no service account token and every container's root filesystem is read-only.",
+        check: (resources) =>
+            workloads(resources)
+                .filter((r) => r.urn.includes("infra:apps:"))
+                .flatMap((r) => {
+                    const noToken = podSpec(r.inputs)?.automountServiceAccountToken === false;
+                    const writable = containersOf(r).filter((c) => c.securityContext?.readOnlyRootFilesystem !== true).map((c) => c.name);
+                    return noToken && writable.length === 0
+                        ? []
+                        : [{ rule: "app-pods-hardened", urn: r.urn, message: `${r.inputs.kind} ${r.inputs.metadata?.name}: ${noToken ? "" : "mounts a service account token; "}${writable.length ? `writable root in ${writable.join(", ")}` : ""}`.replace(/; $/, "") }];
+                }),
+    },
+    {
         name: "no-latest-images",
         description: "Every image has a tag other than latest, or a digest (prod).",
         check: (resources, ctx) =>

@@ -73,6 +73,8 @@ describe("each invariant catches a broken plan", async () => {
                 for (const c of [...(spec.initContainers ?? []), ...spec.containers]) delete c.securityContext?.runAsNonRoot;
             },
         },
+        { rule: "app-pods-hardened", what: "an app pod that mounts its token", stack: "staging", edit: (rs) => delete deployment(rs).inputs.spec.template.spec.automountServiceAccountToken },
+        { rule: "app-pods-hardened", what: "an app container with a writable root", stack: "prod", edit: (rs) => (container(rs).securityContext.readOnlyRootFilesystem = false) },
         { rule: "no-latest-images", what: "latest in prod", stack: "prod", edit: (rs) => (container(rs).image = "nginx:latest") },
         { rule: "no-latest-images", what: "no tag in prod", stack: "prod", edit: (rs) => (container(rs).image = "registry.acme.example:5000/copicloud/backend") },
         {
