@@ -163,7 +163,7 @@ describe("the WireGuard mesh between real test hosts (wireguard-go in network na
             const doc = YAML.parse(fs.readFileSync(stackFilePath("prod"), "utf8"));
             const pools = doc.config["infra:pools"] as Record<string, unknown>[];
             pools.forEach((p, i) => (p.meshBlock = i));
-            pools.unshift({ name: "edge", provider: "static", role: "worker", meshBlock: pools.length, nodes: [{ name: "k8s-edge-1", address: "192.168.18.230", user: "ubuntu" }] });
+            pools.unshift({ name: "edge", provider: "static", role: "worker", meshBlock: pools.length, nodes: [{ name: "k8s-edge-1", address: "192.168.18.230", user: "ubuntu", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFM0gR4mttgRCjdZKUw53gJXIY1fCbcKXn0nU51HRpSh" }] });
             const next = topologyFromPlan(await planText("prod", YAML.stringify(doc)));
             const applied = await net.apply(next);
             assert.deepEqual(applied, { moved: [], added: ["k8s-edge-1"], removed: [] });
