@@ -121,10 +121,16 @@ function initFirstControlPlane(first: ClusterNode, i: InitInputs, parent: pulumi
     );
 }
 
-/** The admin kubeconfig, known only once init has run: a first preview of a new cluster leaves it unknown instead of reaching for a cluster that does not exist yet. */
+/**
+ * The admin kubeconfig, known only once init has run: a first preview of a new cluster leaves it
+ * unknown instead of reaching for a cluster that does not exist yet. It waits on init's id, which
+ * stays known when init is updated (its stdout would not: pulumi-go-provider marks every output of
+ * a changed command unknown in preview, and an unknown kubeconfig makes pulumi-kubernetes plan to
+ * replace the provider and everything it made).
+ */
 function adminKubeconfig(clusterName: string, server: pulumi.Output<string>, pki: ClusterPki, init: command.remote.Command): pulumi.Output<string> {
     return pulumi.secret(
-        pulumi.all([server, pki.ca.certPem, pki.admin.certPem, pki.admin.keyPem, init.stdout]).apply(([srv, ca, cert, key]) =>
+        pulumi.all([server, pki.ca.certPem, pki.admin.certPem, pki.admin.keyPem, init.id]).apply(([srv, ca, cert, key]) =>
             renderKubeconfig({ clusterName, server: srv, caCertPem: ca, clientCertPem: cert, clientKeyPem: key }),
         ),
     );
@@ -182,7 +188,10 @@ export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, par
 
     const endpoint = pulumi.interpolate`https://${args.endpoint.publicHost}:${args.endpoint.port}`;
     const kubeconfig = adminKubeconfig(args.clusterName, endpoint, pki, init);
-    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent });
+    // A stable identity: a new admin certificate (re-issued every 60 days) changes the kubeconfig, and
+    // with clusterIdentifier unchanged pulumi-kubernetes updates the provider instead of replacing it
+    // (provider/pkg/provider/provider.go DiffConfig), even while the new certificate is unknown in preview.
+    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, clusterIdentifier: args.clusterName, enableServerSideApply: true }, { parent });
     const calico = installCalico(name, { version: k.calicoVersion, podCidr: k.podCidr, mtu: args.podMtu, provider, dependsOn: [init] }, parent);
     return { endpoint, kubeconfig, provider, join, ready: [calico], pki, prepares, init, joins, drains };
 }

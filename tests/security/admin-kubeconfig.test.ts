@@ -19,5 +19,9 @@ describe("admin kubeconfig", () => {
         assert.deepEqual(cert.inputs.allowedUses, ["digital_signature", "key_encipherment", "client_auth"]);
         assert.equal(ADMIN_CERT.group, "kubeadm:cluster-admins");
         assert.ok(!JSON.stringify(plan.resources.map((r) => r.inputs)).includes("system:masters"), "nothing the program issues is in system:masters");
+        // A re-issued certificate changes the kubeconfig: with a stable clusterIdentifier the provider is updated, not
+        // replaced with everything it made (pulumi-kubernetes DiffConfig).
+        const provider = plan.resources.find((r) => r.type === "pulumi:providers:kubernetes" && r.name.endsWith("-k8s"))!;
+        assert.equal(provider.inputs.clusterIdentifier, String(plan.outputs.clusterName));
     });
 });
