@@ -26,3 +26,21 @@ export function withParams(script: string, params: Readonly<Record<string, strin
     });
     return [...lines.slice(0, at), ...assignments, ...lines.slice(at)].join("\n");
 }
+
+export const SCRIPT_MARK = "INFRA_SCRIPT";
+
+/**
+ * The remote command line: the script as bash's argument, as root. The script holds no secret
+ * (it is visible to `ps` on the node); the caller's standard input passes through to it.
+ */
+export function asRoot(script: string, user: string): string {
+    const run = user === "root" ? "bash" : "sudo -n bash";
+    if (script.split("\n").includes(SCRIPT_MARK)) throw new Error(`a script must not contain the line ${SCRIPT_MARK}`);
+    return `${run} -c "$(cat <<'${SCRIPT_MARK}'\n${script.trimEnd()}\n${SCRIPT_MARK}\n)"`;
+}
+
+/** The script inside a command line made by `asRoot`, for the plan's `scripts/` files. */
+export function innerScript(commandLine: string): string | undefined {
+    const m = new RegExp(`<<'${SCRIPT_MARK}'\\n([\\s\\S]*)\\n${SCRIPT_MARK}\\n\\)"$`).exec(commandLine);
+    return m ? `${m[1]}\n` : undefined;
+}

@@ -5,7 +5,8 @@
  */
 import { loadScript, withParams } from "../shell";
 
-export const SCRIPT_MARK = "INFRA_SCRIPT";
+export { asRoot, innerScript, SCRIPT_MARK } from "../shell";
+
 const COMMON = loadScript(__dirname, "common.sh").replace(/^#!.*\n/, "");
 
 export const SCRIPTS = {
@@ -38,22 +39,6 @@ export function asgFirstBootScript(params: Readonly<Record<string, string | numb
     const prepare = SCRIPTS.prepare.replace(/^#!.*\n/, "").replace(/^set -euo pipefail$/m, "");
     const script = composeScript(SCRIPTS.asgJoin, { ...params, NODE_IP: "auto", MESH: "0", IN_CLOUD_INIT: "1" });
     return script.replace(/^prepare_node$/m, () => `prepare_node() {\n${prepare.trimEnd()}\n}\nprepare_node`);
-}
-
-/**
- * The remote command line: the script as bash's argument, as root. The script holds no secret
- * (it is visible to `ps` on the node); the caller's standard input passes through to it.
- */
-export function asRoot(script: string, user: string): string {
-    const run = user === "root" ? "bash" : "sudo -n bash";
-    if (script.split("\n").includes(SCRIPT_MARK)) throw new Error(`a script must not contain the line ${SCRIPT_MARK}`);
-    return `${run} -c "$(cat <<'${SCRIPT_MARK}'\n${script.trimEnd()}\n${SCRIPT_MARK}\n)"`;
-}
-
-/** The script inside a command line made by `asRoot`, for the plan's `scripts/` files. */
-export function innerScript(commandLine: string): string | undefined {
-    const m = new RegExp(`<<'${SCRIPT_MARK}'\\n([\\s\\S]*)\\n${SCRIPT_MARK}\\n\\)"$`).exec(commandLine);
-    return m ? `${m[1]}\n` : undefined;
 }
 
 export interface BundleFile {

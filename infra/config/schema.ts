@@ -267,6 +267,12 @@ const ssh = strict({
         .describe("Sources allowed to reach SSH (22) and the API (6443) of cloud nodes. Required with a cloud pool."),
     allowWorldAdmin: z.boolean().default(false).describe("Allow 0.0.0.0/0 in adminCidrs in prod (the policy forbids it otherwise). Defaults to false."),
     bastion: bastion.optional().describe("Jump host through which the program reaches on-prem (vmware/static) nodes, e.g. VMs in a DMZ."),
+    installHostKeys: z
+        .boolean()
+        .default(false)
+        .describe(
+            "Send each cloud node the host key the program pins for it, over a connection that accepts whatever host key answers (trust on first use): for servers created before host keys were pinned, and to rotate a node's key. Turn it on for one `pulumi up`, then off. Defaults to false.",
+        ),
     dialErrorLimit: z.number().int().min(1).max(100).default(20).describe("Connection attempts before a remote command fails. Defaults to 20."),
     perDialTimeoutSeconds: z.number().int().min(1).max(120).default(10).describe("Seconds each connection attempt may take. Defaults to 10."),
 });

@@ -2,7 +2,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../config";
-import { loadScript } from "../shell";
+import { asRoot, loadScript } from "../shell";
 import type { ClusterNode, SshConnection } from "./types";
 
 /** SSH settings shared by the pools, derived once from the stack config. */
@@ -13,12 +13,14 @@ export interface NodeAccess {
     /** Seconds. */
     readonly perDialTimeout: number;
     readonly bastion?: { readonly host: string; readonly user: string; readonly port: number; readonly hostKey?: string };
+    /** `infra:ssh.installHostKeys`: cloud nodes get their pinned host key over an unpinned connection first. */
+    readonly installHostKeys?: boolean;
 }
 
 /** The stack's SSH settings with its private key (`infra:sshPrivateKey`, validated to be set when there are nodes). */
 export function nodeAccess(ssh: Settings["ssh"], privateKey: pulumi.Output<string> | undefined): NodeAccess {
     if (!privateKey) throw new Error("infra:sshPrivateKey is required when the stack has nodes");
-    return { user: ssh.user, privateKey, dialErrorLimit: ssh.dialErrorLimit, perDialTimeout: ssh.perDialTimeoutSeconds, bastion: ssh.bastion };
+    return { user: ssh.user, privateKey, dialErrorLimit: ssh.dialErrorLimit, perDialTimeout: ssh.perDialTimeoutSeconds, bastion: ssh.bastion, installHostKeys: ssh.installHostKeys };
 }
 
 /**
@@ -70,6 +72,21 @@ export function targetConnection(access: NodeAccess, t: SshTarget): SshConnectio
 }
 
 export const WAIT_READY_SCRIPT = loadScript(__dirname, "wait-ready.sh");
+export const HOST_KEY_SCRIPT = loadScript(__dirname, "host-key.sh");
+
+/**
+ * `<node>-host-key-install`: the node's pinned host key sent over SSH (see host-key.sh), on a
+ * connection without the pin (the node does not have the key yet). Only with `installHostKeys`.
+ */
+export function hostKeyInstall(nodeName: string, pinned: SshConnection, privateKey: pulumi.Output<string>, opts: { parent: pulumi.Resource; machineId?: pulumi.Input<string> }): command.remote.Command {
+    const { hostKey: _pin, ...connection } = pinned;
+    const script = pulumi.output(connection.user).apply((u) => asRoot(HOST_KEY_SCRIPT, u ?? "root"));
+    return new command.remote.Command(
+        `${nodeName}-host-key-install`,
+        { connection, create: script, update: script, stdin: pulumi.secret(privateKey), triggers: opts.machineId ? [opts.machineId] : [] },
+        { parent: opts.parent, customTimeouts: { create: "10m", update: "10m" } },
+    );
+}
 
 /**
  * The node's readiness gate: a remote command that succeeds once the host answers over SSH,

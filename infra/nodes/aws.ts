@@ -211,7 +211,7 @@ export function createAwsInstances(args: AwsPoolArgs, parent: pulumi.Resource): 
         );
         instances.push(instance);
         nodes.push(
-            machineNode(pool, { name, publicAddress: instance.publicIp, privateAddress: instance.privateIp, user: UBUNTU_AMI_USER, machineId: instance.id, os: pool.image, hostKey: hostKey.publicKey }, args.access, parent),
+            machineNode(pool, { name, publicAddress: instance.publicIp, privateAddress: instance.privateIp, user: UBUNTU_AMI_USER, machineId: instance.id, os: pool.image, hostKey: hostKey.publicKey, hostPrivateKey: hostKey.privateKey }, args.access, parent),
         );
     }
     return { instances, nodes };

@@ -117,7 +117,7 @@ export function createHetznerPool(name: string, args: HetznerPoolArgs, parent: p
         );
         servers.push(server);
         const privateAddress = server.networks.apply((n) => n?.[0]?.ip ?? "");
-        nodes.push(machineNode(pool, { name: serverName, publicAddress: server.ipv4Address, privateAddress, machineId: server.id, os: pool.image, hostKey: hostKey.publicKey }, args.access, parent));
+        nodes.push(machineNode(pool, { name: serverName, publicAddress: server.ipv4Address, privateAddress, machineId: server.id, os: pool.image, hostKey: hostKey.publicKey, hostPrivateKey: hostKey.privateKey }, args.access, parent));
     }
     return { location: pool.location, servers, placementGroups, nodes };
 }

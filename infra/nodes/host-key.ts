@@ -13,6 +13,8 @@ export interface HostKey {
     readonly publicKey: pulumi.Output<string>;
     /** The machine's user data with the key in it, a secret. */
     readonly userData: pulumi.Output<string>;
+    /** The private key (OpenSSH format), a secret: what `installHostKeys` sends. */
+    readonly privateKey: pulumi.Output<string>;
 }
 
 /** A new ed25519 host key for the node `name`, and its user data. The key outlives a replaced machine. */
@@ -20,6 +22,7 @@ export function cloudHostKey(name: string, userData: Omit<UserDataArgs, "hostKey
     const key = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent, additionalSecretOutputs: ["privateKeyOpenssh", "privateKeyPem"] });
     return {
         publicKey: key.publicKeyOpenssh.apply((k) => k.trim()),
+        privateKey: pulumi.secret(key.privateKeyOpenssh),
         userData: pulumi.secret(
             pulumi.all([key.privateKeyOpenssh, key.publicKeyOpenssh]).apply(([privateKey, publicKey]) => renderUserData({ ...userData, hostKey: { privateKey, publicKey } })),
         ),

@@ -4,7 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Pool } from "../config";
-import { type NodeAccess, readinessGate, sshConnection } from "./access";
+import { hostKeyInstall, type NodeAccess, readinessGate, sshConnection } from "./access";
 import type { ClusterNode } from "./types";
 
 export interface Machine {
@@ -25,6 +25,8 @@ export interface Machine {
     readonly os?: string;
     /** The SSH host key every connection to the machine pins (see host-key.ts). */
     readonly hostKey?: pulumi.Input<string>;
+    /** Its private half, when the program generated it (cloud nodes): sent with `installHostKeys`. */
+    readonly hostPrivateKey?: pulumi.Output<string>;
 }
 
 export function machineNode(pool: Pool, m: Machine, access: NodeAccess, parent: pulumi.Resource): ClusterNode {
@@ -41,6 +43,10 @@ export function machineNode(pool: Pool, m: Machine, access: NodeAccess, parent: 
         ...(m.machineId ? { machineId: m.machineId } : {}),
         labels: pool.labels,
         taints: pool.taints,
-        ready: readinessGate(m.name, connection, { parent, machineId: m.machineId }),
+        ready: readinessGate(m.name, connection, {
+            parent,
+            machineId: m.machineId,
+            dependsOn: access.installHostKeys && m.hostPrivateKey ? [hostKeyInstall(m.name, connection, m.hostPrivateKey, { parent, machineId: m.machineId })] : [],
+        }),
     };
 }

@@ -36,6 +36,8 @@ export function hostKeyProblems(s: Settings, report: { error: Report; warn: Repo
             if (!n.hostKey) add(P("pools", i, "nodes", j, "hostKey"), `is ${s.environment === "prod" ? "required in prod" : "not set"}: ${why} (give /etc/ssh/ssh_host_ed25519_key.pub of ${n.name})`);
         });
     });
+    if (s.ssh.installHostKeys && s.pools.some((p) => p.provider === "hetzner" || p.provider === "aws"))
+        report.warn(P("ssh", "installHostKeys"), "is on: this up sends every cloud node its host key over a connection that accepts any host key; turn it off once the nodes have theirs");
     if (s.ssh.bastion && !s.ssh.bastion.hostKey) add(P("ssh", "bastion", "hostKey"), `is ${s.environment === "prod" ? "required in prod" : "not set"}: ${why} (give /etc/ssh/ssh_host_ed25519_key.pub of ${s.ssh.bastion.host})`);
 }
 
