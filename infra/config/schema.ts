@@ -46,7 +46,7 @@ const httpsEndpoint = () =>
     z
         .string()
         .refine((v) => !/^http:\/\//i.test(v), { error: "must be an https URL: plain http would send the storage keys in clear" })
-        .refine((v) => /^http:\/\//i.test(v) || HTTPS_ENDPOINT.test(v), {
+        .refine((v) => /^http:\/\//i.test(v) || (HTTPS_ENDPOINT.test(v) && Number(/:(\d+)/.exec(v.slice(8))?.[1] ?? 443) <= 65535), {
             error: "must be an https URL of the form https://<host>[:<port>][/<path>] (lowercase host; letters, digits, '.', '_', '~' and '-' in the path), such as https://fsn1.your-objectstorage.com (no trailing slash)",
         });
 

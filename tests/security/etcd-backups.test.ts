@@ -47,7 +47,7 @@ describe("etcd backup schedule", () => {
                 c["infra:apps"] = { host: "app.example.com", database: {}, backups: { bucket: "acme-dumps", endpoint } };
             }));
         for (const ok of ["https://fsn1.your-objectstorage.com", "https://minio.internal:9000", "https://s3.example.com/tenant-1", "https://10.0.0.5:9000"]) assert.deepEqual(at(ok), [], ok);
-        for (const hostile of ["https://x/$(touch${IFS}/root/p)", "https://x/`id`", "https://x/a b", "https://x/'q'", 'https://x/"q"', "https://user:pw@x", "https://x/?a=1", "https://x/#f", "https://x/", "ftp://x", "javascript:alert(1)", "file:///etc/passwd", "https://X.example", "https://x\ny"]) {
+        for (const hostile of ["https://x/$(touch${IFS}/root/p)", "https://x/`id`", "https://x/a b", "https://x/'q'", 'https://x/"q"', "https://user:pw@x", "https://x/?a=1", "https://x/#f", "https://x/", "ftp://x", "javascript:alert(1)", "file:///etc/passwd", "https://X.example", "https://x\ny", "https://x:99999"]) {
             const ps = at(hostile);
             assert.equal(ps.length, 2, `${hostile}: ${ps.join("; ")}`);
             assert.match(ps[0], /^infra:apps\.backups\.endpoint: must be an https URL of the form https:\/\/<host>\[:<port>\]\[\/<path>\]/);

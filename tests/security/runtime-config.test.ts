@@ -25,6 +25,8 @@ describe("config that plans but fails at run time", () => {
             assert.equal(ps.length, 1, key);
             assert.match(ps[0], new RegExp(`^infra:pools\\[1\\]\\.labels: ${key.replace(/\./g, "\\.")}: the kubelet refuses to set kubernetes\\.io and k8s\\.io labels`));
         }
+        for (const key of ["kubernetes.io/hostname", "beta.kubernetes.io/arch", "failure-domain.beta.kubernetes.io/zone"])
+            assert.deepEqual(problems(withConfig((c) => (c["infra:pools"][1].labels = { [key]: "x" }))), [`infra:pools[1].labels: ${key}: the kubelet sets this label itself; leave it out`]);
         for (const key of ["node.kubernetes.io/pool", "x.node.kubernetes.io/y", "kubelet.kubernetes.io/z", "topology.kubernetes.io/zone", "node.acme.com/role", "disk"]) {
             assert.ok(!kubeletRefusesLabel(key), key);
             assert.deepEqual(problems(withConfig((c) => (c["infra:pools"][1].labels = { [key]: "x" }))), [], key);
@@ -54,9 +56,12 @@ describe("config that plans but fails at run time", () => {
             return only(problems(c), "infra:aws");
         };
         assert.deepEqual(asg(1000, "10.1.0.0/24"), [
-            "infra:aws.vpcCidr: 10.1.0.0/24 has room for 18 instances in 2 zone subnets (1/16 of the VPC each), but the AWS pools may have 1001 (fixed counts plus auto scaling maxima): use a larger VPC or more availabilityZones",
+            "infra:aws.vpcCidr: 10.1.0.0/24 has room for 9 instances per zone subnet (1/16 of the VPC each), but the AWS pools may put 501 in the first of 2 zones (1001 in all, fixed counts plus auto scaling maxima): use a larger VPC or more availabilityZones",
         ]);
         assert.deepEqual(asg(1000, "10.1.0.0/16"), []);
+        // 1 + 17 = 18 in all would fit two subnets of 9, but the first zone gets 1 + 9 = 10.
+        assert.equal(asg(17, "10.1.0.0/24").length, 1, "the busiest zone, not the sum, must fit");
+        assert.deepEqual(asg(16, "10.1.0.0/24"), []);
     });
 
     it("control planes: 1, 3, 5 or 7", () => {

@@ -130,13 +130,18 @@ export function subnetCapacityProblems(s: Settings, add: Report): void {
         if (hetznerNodes > room)
             add(P("hetzner", "subnetCidr"), `${s.hetzner.subnetCidr} has room for ${Math.max(room, 0)} servers, but the Hetzner pools have ${hetznerNodes}: use a larger subnet (a /${32 - Math.ceil(Math.log2(hetznerNodes + RESERVED.hetzner + LOAD_BALANCER_ADDRESSES))} or larger)`);
     }
-    // Nodes at most: fixed instances plus each auto scaling group's max.
-    const awsNodes = s.pools.reduce((n, p) => n + (p.provider === "aws" ? (p.count ?? 0) + (p.autoscaling?.max ?? 0) : 0), 0);
+    // Nodes at most: fixed instances plus each auto scaling group's max. Each pool spreads over the
+    // zones from the first one on (instance i in zone i mod zones; groups balance), so the first
+    // zone's subnet holds the most: ceil(n / zones) of every pool.
+    const zones = s.aws.availabilityZones;
+    const awsPools = s.pools.filter((p) => p.provider === "aws");
+    const awsNodes = awsPools.reduce((n, p) => n + (p.count ?? 0) + (p.autoscaling?.max ?? 0), 0);
+    const busiestZone = awsPools.reduce((n, p) => n + Math.ceil(((p.count ?? 0) + (p.autoscaling?.max ?? 0)) / zones), 0);
     const prefix = Number(s.aws.vpcCidr.split("/")[1]);
     if (awsNodes > 0 && !s.aws.existingVpc && prefix <= 24) {
         // Each zone gets a subnet of 1/16 of the VPC (infra/nodes/aws.ts).
-        const room = s.aws.availabilityZones * (2 ** (32 - prefix - 4) - RESERVED.aws - LOAD_BALANCER_ADDRESSES);
-        if (awsNodes > room)
-            add(P("aws", "vpcCidr"), `${s.aws.vpcCidr} has room for ${Math.max(room, 0)} instances in ${s.aws.availabilityZones} zone subnets (1/16 of the VPC each), but the AWS pools may have ${awsNodes} (fixed counts plus auto scaling maxima): use a larger VPC or more availabilityZones`);
+        const perZone = 2 ** (32 - prefix - 4) - RESERVED.aws - LOAD_BALANCER_ADDRESSES;
+        if (busiestZone > perZone)
+            add(P("aws", "vpcCidr"), `${s.aws.vpcCidr} has room for ${Math.max(perZone, 0)} instances per zone subnet (1/16 of the VPC each), but the AWS pools may put ${busiestZone} in the first of ${zones} zones (${awsNodes} in all, fixed counts plus auto scaling maxima): use a larger VPC or more availabilityZones`);
     }
 }

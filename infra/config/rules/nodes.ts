@@ -49,6 +49,17 @@ const MAX_CONTROL_PLANES = 7;
  */
 const KUBELET_SETTABLE_LABELS = new Set(["topology.kubernetes.io/zone", "topology.kubernetes.io/region", "node.kubernetes.io/instance-type"]);
 const KUBELET_LABEL_NAMESPACES = ["kubelet.kubernetes.io", "node.kubernetes.io"];
+/** Keys the kubelet sets on its own Node (k8s.io/kubelet well_known_labels.go kubeletLabels): not the stack file's to override. */
+const KUBELET_OWN_LABELS = new Set([
+    "kubernetes.io/hostname",
+    "kubernetes.io/os",
+    "kubernetes.io/arch",
+    "beta.kubernetes.io/os",
+    "beta.kubernetes.io/arch",
+    "beta.kubernetes.io/instance-type",
+    "failure-domain.beta.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/region",
+]);
 export function kubeletRefusesLabel(key: string): boolean {
     const ns = key.includes("/") ? key.slice(0, key.indexOf("/")) : "";
     const under = (domain: string) => ns === domain || ns.endsWith(`.${domain}`);
@@ -65,7 +76,8 @@ const EC2_INSTANCE_ID_LENGTH = 19;
 export function poolNodeProblems(s: Settings, clusterName: string, add: Report): void {
     s.pools.forEach((p, i) => {
         for (const key of Object.keys(p.labels)) {
-            if (kubeletRefusesLabel(key))
+            if (KUBELET_OWN_LABELS.has(key)) add(P("pools", i, "labels"), `${key}: the kubelet sets this label itself; leave it out`);
+            else if (kubeletRefusesLabel(key))
                 add(
                     P("pools", i, "labels"),
                     `${key}: the kubelet refuses to set kubernetes.io and k8s.io labels other than ${[...KUBELET_SETTABLE_LABELS].join(", ")} and the node.kubernetes.io/ and kubelet.kubernetes.io/ prefixes (node-role.kubernetes.io/* roles are set by kubeadm on control planes); use a key of your own domain, such as node.acme.com/role`,
