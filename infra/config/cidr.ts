@@ -72,3 +72,24 @@ export function isWorldOpen(cidrs: readonly string[]): boolean {
     const { v4, v6 } = addressCoverage(cidrs);
     return v4 >= 1n << BigInt(32 - WORLD_OPEN_PREFIX) || v6 >= 1n << BigInt(128 - WORLD_OPEN_PREFIX);
 }
+
+/** `first-last` or a CIDR as the numeric [first, last] of its IPv4 addresses; undefined if it is neither (or first > last). */
+export function addressRange(spec: string): [number, number] | undefined {
+    const num = (a: string) => (ipaddr.IPv4.isValidFourPartDecimal(a) ? Buffer.from(ipaddr.IPv4.parse(a).toByteArray()).readUInt32BE(0) : undefined);
+    const dash = spec.split("-");
+    if (dash.length === 2) {
+        const [a, b] = dash.map((x) => num(x.trim()));
+        return a !== undefined && b !== undefined && a <= b ? [a, b] : undefined;
+    }
+    if (!/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/.test(spec) || !ipaddr.isValidCIDR(spec)) return undefined;
+    const [addr, len] = ipaddr.IPv4.parseCIDR(spec);
+    const size = 2 ** (32 - len);
+    const start = Math.floor(Buffer.from(addr.toByteArray()).readUInt32BE(0) / size) * size;
+    return [start, start + size - 1];
+}
+
+/** Whether two address specs (ranges or CIDRs) share an address. */
+export function rangesOverlap(a: string, b: string): boolean {
+    const [x, y] = [addressRange(a), addressRange(b)];
+    return x !== undefined && y !== undefined && x[0] <= y[1] && y[0] <= x[1];
+}

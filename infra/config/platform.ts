@@ -16,6 +16,7 @@ export const PLATFORM_NAMESPACES = {
     calicoOperator: "tigera-operator",
     nfs: "nfs-provisioner",
     localPath: "local-path-storage",
+    metallb: "metallb-system",
 } as const;
 const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease", "calico-system", "calico-apiserver"];
 
@@ -85,8 +86,8 @@ export interface PlatformChoices {
     readonly kubeletInsecureTls: boolean;
     /** The IngressClass apps use: the controller's the platform installs, or the one the cluster has. */
     readonly ingressClass: string;
-    /** Install an ingress controller / metrics-server (not when the cluster has one; storage: `provisioner` none). */
-    readonly install: { readonly ingress: boolean; readonly metricsServer: boolean };
+    /** Install an ingress controller / metrics-server (not when the cluster has one; storage: `provisioner` none) / MetalLB (on-prem, `platform.loadBalancer`). */
+    readonly install: { readonly ingress: boolean; readonly metricsServer: boolean; readonly loadBalancer: boolean };
     /** Something gives LoadBalancer Services an address (the Hetzner cloud controller; an existing cluster's). */
     readonly loadBalancer: boolean;
     /** What the existing cluster of an apps-only stack runs. */
@@ -105,7 +106,9 @@ export function platformChoices(s: Settings): PlatformChoices {
     const only = clouds.size === 1 ? [...clouds][0] : undefined;
     const cloudIntegration: CloudIntegration =
         s.platform.cloudIntegration ?? (s.mode === "cluster" && (only === "hetzner" || only === "aws") ? only : "none");
-    const exposure: Exposure = s.platform.ingress.exposure ?? (cloudIntegration === "none" ? "nodePort" : "loadBalancer");
+    // MetalLB, on-prem: only where no cloud integration brings load balancers (validation says so otherwise).
+    const metallb = s.mode === "cluster" && cloudIntegration === "none" && s.platform.loadBalancer !== undefined;
+    const exposure: Exposure = s.platform.ingress.exposure ?? (cloudIntegration === "none" && !metallb ? "nodePort" : "loadBalancer");
     const provides = clusterProvides(s);
     // On a cluster with a default class, volumes use it unless the stack file names a provisioner.
     const existingClass = s.platform.storage.provisioner === undefined ? provides?.storageClass : undefined;
@@ -125,8 +128,8 @@ export function platformChoices(s: Settings): PlatformChoices {
         databaseClass: s.platform.storage.databaseClass ?? fallback,
         kubeletInsecureTls: s.mode === "apps-only" && s.environment !== "prod",
         ingressClass: provides?.ingressClass ?? INGRESS_CLASS,
-        install: { ingress: installIngress, metricsServer: s.platform.metricsServer.enabled && !provides?.metricsServer },
-        loadBalancer: provides ? provides.loadBalancer : cloudIntegration === "hetzner",
+        install: { ingress: installIngress, metricsServer: s.platform.metricsServer.enabled && !provides?.metricsServer, loadBalancer: metallb },
+        loadBalancer: provides ? provides.loadBalancer : cloudIntegration === "hetzner" || metallb,
         ...(provides ? { provides } : {}),
     };
 }

@@ -9,6 +9,7 @@
  * object into a secret.
  */
 import { z } from "zod";
+import { addressRange } from "./cidr";
 import { DISTRIBUTION_NAMES, INGRESS_NODE_PORTS } from "./platform";
 
 /** Rendered as "allowed keys: a, b" by `errors.ts`, which splits one issue into one line per unknown key. */
@@ -360,6 +361,21 @@ const platform = strict({
     metricsServer: strict({ enabled: z.boolean().default(true).describe("Install metrics-server (kubelet certificates verified; serving certificates approved by kubelet-csr-approver). Defaults to true.") })
         .default({ enabled: true }),
     storage: storage.default(storage.parse({})),
+    loadBalancer: strict({
+        network: cidr().describe("The on-prem nodes' LAN (a CIDR) the addresses are announced on: ARP reaches only that segment."),
+        addresses: z
+            .array(
+                z.string().refine((v) => addressRange(v) !== undefined, {
+                    error: "must be an IPv4 CIDR (192.168.18.240/28) or a range of two addresses (192.168.18.240-192.168.18.250, first not after last)",
+                }),
+            )
+            .min(1, { error: "must list at least one range or CIDR" })
+            .describe("Addresses LoadBalancer Services get: CIDRs or `first-last` ranges inside `network`, taken by no machine."),
+    })
+        .optional()
+        .describe(
+            "On-prem LoadBalancer Services: MetalLB in L2 mode answers ARP for these addresses from an on-prem node (the ingress then gets 80/443 on a real address). Only without a cloud integration, which brings its own load balancers.",
+        ),
 });
 
 /** Five cron fields: numbers, ranges, lists, steps, `*` (and month/day names). */

@@ -10,6 +10,7 @@ import type { PlatformChoices, Settings } from "../config";
 import { CertManager, type IssuerName } from "./cert-manager";
 import { AwsCloud, HetznerCloud } from "./cloud";
 import { IngressController } from "./ingress";
+import { MetalLb } from "./metallb";
 import { MetricsServer } from "./metrics-server";
 import { Storage } from "./storage";
 import { CHART_FACTS, CHARTS } from "./versions";
@@ -89,6 +90,11 @@ export function createPlatform(name: string, args: PlatformArgs, parent: pulumi.
     } else if (c.cloudIntegration === "aws") {
         if (!args.aws) throw new Error("the AWS integration needs the region");
         base = [...base, ...new AwsCloud(`${name}-aws`, { provider, dependsOn: base, clusterName: args.aws.clusterName, region: args.aws.region }, child).ready];
+    }
+    if (c.install.loadBalancer) {
+        if (!s.loadBalancer) throw new Error("MetalLB needs infra:platform.loadBalancer");
+        // LoadBalancer Services (the ingress's among them) get their address from MetalLB's pool.
+        base = [...base, ...new MetalLb(`${name}-metallb`, { provider, dependsOn: base, addresses: s.loadBalancer.addresses }, child).ready];
     }
     const ready: pulumi.Resource[] = [...existingObjects(name, c, provider, parent)];
     if (c.provisioner !== "none")

@@ -23,6 +23,8 @@ export const CHARTS = {
     awsEbsCsi: { chart: "aws-ebs-csi-driver", version: "2.64.0", repo: "https://kubernetes-sigs.github.io/aws-ebs-csi-driver" },
     nfsProvisioner: { chart: "nfs-subdir-external-provisioner", version: "4.0.18", repo: "https://kubernetes-sigs.github.io/nfs-subdir-external-provisioner" },
     // Percona Operator for MySQL (XtraDB Cluster): the operator, and the cluster it reconciles; one version for both.
+    // L2 mode only (FRR-K8s off); read at metallb/metallb v0.16.1 charts/metallb.
+    metallb: { chart: "metallb", version: "0.16.1", repo: "https://metallb.github.io/metallb" },
     perconaOperator: { chart: "pxc-operator", version: "1.20.0", repo: "https://percona.github.io/percona-helm-charts/" },
     perconaDb: { chart: "pxc-db", version: "1.20.0", repo: "https://percona.github.io/percona-helm-charts/" },
 } as const satisfies Record<string, ChartRef>;
@@ -136,6 +138,18 @@ export const CHART_FACTS: Record<string, ChartFacts> = {
         crdGroups: none,
         podSecurity: () => "restricted",
         fixedObjects: () => [{ kind: "APIService", name: "v1beta1.metrics.k8s.io" }],
+    },
+    metallb: {
+        version: "0.16.1",
+        source: "metallb/metallb@v0.16.1 charts/metallb (and charts/crds, the bundled frr-k8s 0.0.25)",
+        // No helm.sh/hook anywhere; the webhook's certificate and caBundle come from the controller at run time.
+        hooks: none,
+        // The CRDs are templates of the crds subchart (no crds/ directory): rendered with crds.enabled.
+        crdGroups: (v) => (off(v.crds?.enabled) ? [] : ["metallb.io"]),
+        // speaker: hostNetwork and NET_RAW.
+        podSecurity: () => "privileged",
+        implementsLoadBalancer: true,
+        fixedObjects: () => [{ kind: "ValidatingWebhookConfiguration", name: "metallb-webhook-configuration" }],
     },
     "kubelet-csr-approver": {
         version: "1.2.14",

@@ -328,7 +328,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
             c["infra:platform"].cloudIntegration = "none";
             c["infra:platform"].ingress = { exposure: "loadBalancer" };
         }),
-        expected: ["infra:platform.ingress.exposure: loadBalancer needs a cloud integration (hetzner or aws); on-prem use nodePort or hostNetwork"],
+        expected: ["infra:platform.ingress.exposure: loadBalancer needs a cloud integration (hetzner or aws), or on-prem an address pool (infra:platform.loadBalancer); otherwise use nodePort or hostNetwork"],
     },
     {
         name: "an image without a version in prod",

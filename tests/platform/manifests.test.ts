@@ -1,16 +1,47 @@
 /**
  * Every Kubernetes object the plan writes (`--out DIR/manifests`) validates against the
  * Kubernetes object schemas (kubernetes-models, generated from the Kubernetes OpenAPI
- * definitions), and the cert-manager objects against cert-manager's CRD schemas.
+ * definitions), the cert-manager objects against cert-manager's CRD schemas, and MetalLB's against
+ * the CRDs of its pinned chart (tests/fixtures/metallb-crds-v0.16.1.yaml).
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Ajv from "ajv";
+import * as YAML from "yaml";
 import { describe, it } from "node:test";
 import { manifestsOf, planStack, stackNames } from "../../tools/plan";
 
 type Model = new (o: object) => { validate(): void };
 
+/** Models from CRD YAML: the served version's openAPIV3Schema, as the API server checks it (structural, no extra keywords). */
+function crdModels(file: string): Record<string, Record<string, Model>> {
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    const out: Record<string, Record<string, Model>> = {};
+    for (const crd of YAML.parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJS())) {
+        for (const v of crd.spec.versions) {
+            const check = ajv.compile(v.schema.openAPIV3Schema);
+            const apiVersion = `${crd.spec.group}/${v.name}`;
+            out[apiVersion] ??= {};
+            out[apiVersion][crd.spec.names.kind] = class {
+                constructor(private readonly o: object) {}
+                validate() {
+                    if (!check(this.o)) throw new Error(ajv.errorsText(check.errors));
+                }
+            };
+        }
+    }
+    return out;
+}
+const CRD_MODELS = crdModels(path.join(__dirname, "..", "fixtures", "metallb-crds-v0.16.1.yaml"));
+
 /** The model class of an object: `apiVersion` picks the module, `kind` the export. */
 async function modelOf(apiVersion: string, kind: string): Promise<Model> {
+    if (CRD_MODELS[apiVersion]) {
+        const crd = CRD_MODELS[apiVersion][kind];
+        assert.ok(crd, `no schema for ${apiVersion} ${kind}`);
+        return crd;
+    }
     const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
     const mod = group.endsWith("cert-manager.io")
         ? await import(`@kubernetes-models/cert-manager/${group}/${version}`)

@@ -1,7 +1,8 @@
 /** Rules on the add-ons: the cloud integration, storage classes and provisioners, ingress exposure, certificates. */
+import { addressRange, cidrContainsAddress, rangesOverlap } from "../cidr";
 import { nodeClouds, type PlatformChoices } from "../platform";
 import type { Settings } from "../schema";
-import { infraKey as P, type Report } from "./common";
+import { infraKey as P, isOnPrem, type Report } from "./common";
 
 export function platformProblems(s: Settings, choice: PlatformChoices, add: Report): void {
     const clouds = [...nodeClouds(s)];
@@ -26,7 +27,7 @@ export function platformProblems(s: Settings, choice: PlatformChoices, add: Repo
             P("platform", "ingress", "exposure"),
             s.mode === "apps-only"
                 ? "loadBalancer needs a cluster that gives LoadBalancer Services an address (set infra:existingCluster.provides.loadBalancer: true if it does); otherwise use nodePort or hostNetwork"
-                : "loadBalancer needs a cloud integration (hetzner or aws); on-prem use nodePort or hostNetwork",
+                : "loadBalancer needs a cloud integration (hetzner or aws), or on-prem an address pool (infra:platform.loadBalancer); otherwise use nodePort or hostNetwork",
         );
     s.apps?.workloads.forEach((w, i) => {
         if (w.service === "LoadBalancer" && !choice.loadBalancer)
@@ -36,12 +37,43 @@ export function platformProblems(s: Settings, choice: PlatformChoices, add: Repo
             );
     });
     storageClassProblems(s, choice, add);
+    loadBalancerPoolProblems(s, choice, add);
+}
+
+/** The on-prem address pool: announced by ARP from on-prem nodes, so on their LAN and taken by nothing else. */
+function loadBalancerPoolProblems(s: Settings, choice: PlatformChoices, add: Report): void {
+    const lb = s.platform.loadBalancer;
+    if (!lb) return;
+    const at = P("platform", "loadBalancer");
+    if (s.mode !== "cluster") return add(at, s.mode === "apps-only" ? "is for a cluster this stack builds; an existing cluster says infra:existingCluster.provides.loadBalancer" : "is the base cluster's setting");
+    if (choice.cloudIntegration !== "none") return add(at, `is for on-prem clusters: the ${choice.cloudIntegration} integration brings the cloud's load balancers`);
+    const onprem = s.pools.filter(isOnPrem).flatMap((p) => p.nodes.map((n) => ({ name: n.name, addresses: [...new Set([n.address, n.privateAddress ?? n.address])] })));
+    if (onprem.length === 0) return add(at, "needs on-prem nodes (vmware or static pools): they answer ARP for the addresses on their LAN");
+    // kubeadm labels control planes node.kubernetes.io/exclude-from-external-load-balancers, which MetalLB's speakers honour.
+    if (!s.pools.some((p) => isOnPrem(p) && p.role === "worker"))
+        add(at, "needs an on-prem worker: kubeadm labels control planes exclude-from-external-load-balancers, and MetalLB never announces from them");
+    if (!onprem.some((n) => n.addresses.some((a) => cidrContainsAddress(lb.network, a))))
+        add(P("platform", "loadBalancer", "network"), `${lb.network} holds no on-prem node's address: it must be the LAN the on-prem nodes sit on (ARP does not cross routers)`);
+    const others: [string, string][] = [];
+    if (s.kubernetes) others.push([P("kubernetes", "podCidr"), s.kubernetes.podCidr], [P("kubernetes", "serviceCidr"), s.kubernetes.serviceCidr]);
+    if (s.mesh.enabled) others.push([P("mesh", "cidr"), s.mesh.cidr]);
+    lb.addresses.forEach((spec, i) => {
+        const here = P("platform", "loadBalancer", "addresses", i);
+        const [first, last] = addressRange(spec)!;
+        const net = addressRange(lb.network)!;
+        if (first < net[0] || last > net[1]) add(here, `${spec} is not inside network ${lb.network}`);
+        for (const [path, range] of others) if (rangesOverlap(spec, range)) add(here, `${spec} overlaps ${range} (${path})`);
+        for (const n of onprem) for (const a of n.addresses) if (rangesOverlap(spec, `${a}/32`)) add(here, `${spec} holds ${a}, the address of ${n.name}`);
+        lb.addresses.slice(0, i).forEach((other, j) => {
+            if (rangesOverlap(spec, other)) add(here, `${spec} overlaps infra:platform.loadBalancer.addresses[${j}] (${other})`);
+        });
+    });
 }
 
 function noLoadBalancerReason(s: Settings, choice: PlatformChoices): string {
     if (s.mode === "apps-only") return "set infra:existingCluster.provides.loadBalancer: true if it does";
     if (choice.cloudIntegration === "aws") return "no AWS cloud controller runs; the ingress has its own network load balancer";
-    return "no cloud integration";
+    return "no cloud integration, and no on-prem address pool in infra:platform.loadBalancer";
 }
 
 function storageClassProblems(s: Settings, choice: PlatformChoices, add: Report): void {
