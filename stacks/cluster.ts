@@ -54,7 +54,7 @@ export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<Clust
     const k = cfg.kubernetes!;
     const cloudProviderExternal = cfg.choices.cloudIntegration === "hetzner";
     const layer = createNodes(nodeLayerArgs(cfg, cfg.mesh.enabled ? meshOptions(cfg, cfg.mesh, 0, []) : undefined));
-    const endpoint = createApiEndpoint({ clusterName: cfg.clusterName, configured: k.apiEndpoint, layer });
+    const endpoint = createApiEndpoint({ clusterName: cfg.clusterName, configured: k.apiEndpoint, virtualIp: k.virtualIp, layer });
     const apiHosts = meshApiHosts(cfg, layer);
     const nodePackages = platformNodePackages(cfg.choices);
     const cluster = new KubeadmCluster(cfg.clusterName, {

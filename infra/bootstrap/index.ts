@@ -8,6 +8,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ApiEndpoint } from "../nodes/endpoint";
+import { kubeVipFile } from "./kube-vip";
 import { nodeLabels } from "../nodes/labels";
 import type { ClusterNode } from "../nodes/types";
 import { installCalico } from "./cni";
@@ -86,8 +87,10 @@ interface InitInputs {
 function initFirstControlPlane(first: ClusterNode, i: InitInputs, parent: pulumi.Resource): command.remote.Command {
     const { args } = i;
     const k = args.kubernetes;
+    const vip = args.endpoint.virtualIp;
     const files = pulumi.all([i.sharedPki, i.token, first.privateAddress, args.endpoint.certSans, i.joinEndpoint]).apply(([pki, tok, ip, sans, endpoint]): BundleFile[] => [
         ...pki,
+        ...(vip ? [kubeVipFile({ ...vip, kubeconfig: "super-admin.conf" })] : []),
         {
             path: "/etc/kubernetes/infra/kubeadm-init.yaml",
             mode: "0600",
@@ -175,7 +178,9 @@ export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, par
     let lastControlPlane: command.remote.Command | undefined;
     for (const node of others) {
         const cp = node.role === "control-plane";
-        const opts = { sharedPki: cp ? sharedPki : undefined, cloudProviderExternal: args.kubelet.cloudProviderExternal };
+        const vip = args.endpoint.virtualIp;
+        const staticPods = cp && vip ? [kubeVipFile({ ...vip, kubeconfig: "admin.conf" })] : [];
+        const opts = { sharedPki: cp ? sharedPki.apply((f) => [...f, ...staticPods]) : undefined, cloudProviderExternal: args.kubelet.cloudProviderExternal };
         const after = [init, joinToken, prepares.get(node.name)!, ...meshed.controlPlanes, ...(cp && lastControlPlane ? [lastControlPlane] : [])];
         const joined = joinNode(node, join, opts, after, parent);
         joins.set(node.name, joined);

@@ -242,6 +242,16 @@ const kubernetes = strict({
     apiEndpoint: hostOrIp()
         .optional()
         .describe("DNS name or virtual IP of the API server for on-prem HA control planes. Cloud control planes get a load balancer instead."),
+    virtualIp: strict({
+        address: ipv4().describe("The address: free on the control planes' LAN, becomes the API endpoint."),
+        network: cidr().describe("The control planes' LAN (a CIDR): every control plane's address is in it."),
+        interface: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, { error: "must be a network interface name such as eth0 or ens192" })
+            .describe("The control planes' interface on that LAN, e.g. ens192."),
+    })
+        .optional()
+        .describe("On-prem HA without a load balancer of your own: kube-vip (a static pod on each control plane, ARP) keeps this address on one live control plane; it is the API endpoint (set apiEndpoint to it or leave that out)."),
 });
 
 const bastion = strict({

@@ -22,12 +22,16 @@ export interface ApiEndpoint {
     readonly certSans: pulumi.Output<string[]>;
     /** What created the endpoint (load balancer parts), for dependencies. */
     readonly resources: pulumi.Resource[];
+    /** kube-vip on the control planes keeps the endpoint's address (`infra:kubernetes.virtualIp`). */
+    readonly virtualIp?: { readonly address: string; readonly interface: string };
 }
 
 export interface ApiEndpointArgs {
     readonly clusterName: string;
     /** `infra:kubernetes.apiEndpoint`: a name or address in front of the control planes that the stack does not create. */
     readonly configured?: string;
+    /** `infra:kubernetes.virtualIp`: an address the control planes keep alive themselves (kube-vip). */
+    readonly virtualIp?: { readonly address: string; readonly interface: string };
     readonly layer: NodeLayer;
 }
 
@@ -36,6 +40,10 @@ export function createApiEndpoint(args: ApiEndpointArgs): ApiEndpoint {
     const cps = layer.nodes.filter((n) => n.role === "control-plane");
     if (cps.length === 0) throw new Error("a cluster needs a control-plane node");
     const nodeSans = pulumi.all(cps.flatMap((n) => [n.publicAddress, n.privateAddress]));
+    if (args.virtualIp) {
+        const vip = args.virtualIp.address;
+        return { joinHost: pulumi.output(vip), publicHost: pulumi.output(vip), port: API_PORT, certSans: nodeSans.apply((s) => [vip, ...s]), resources: [], virtualIp: args.virtualIp };
+    }
     if (configured) {
         return { joinHost: pulumi.output(configured), publicHost: pulumi.output(configured), port: API_PORT, certSans: nodeSans.apply((s) => [configured, ...s]), resources: [] };
     }

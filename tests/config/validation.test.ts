@@ -36,7 +36,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         name: "unknown nested key (a typo)",
         config: withConfig((c) => (c["infra:kubernetes"].podCIDR = "10.244.0.0/16")),
         expected: [
-            "infra:kubernetes.podCIDR: unknown key; allowed keys: version, podCidr, serviceCidr, cni, calicoVersion, containerdVersion, joinTokenTtlHours, joinTokenRotation, apiEndpoint",
+            "infra:kubernetes.podCIDR: unknown key; allowed keys: version, podCidr, serviceCidr, cni, calicoVersion, containerdVersion, joinTokenTtlHours, joinTokenRotation, apiEndpoint, virtualIp",
         ],
     },
     {
@@ -413,7 +413,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
             ];
         }),
         expected: [
-            "infra:kubernetes.apiEndpoint: is required for on-prem HA control planes: a DNS name or virtual IP in front of every control plane's port 6443",
+            "infra:kubernetes.apiEndpoint: is required for on-prem HA control planes: a DNS name or address in front of every control plane's port 6443, or set infra:kubernetes.virtualIp and kube-vip keeps one alive",
         ],
     },
     {

@@ -1,6 +1,6 @@
 /** Rules on the networks: the nodes' private networks, the mesh between sites, and ranges that must not overlap. */
 import * as ipaddr from "ipaddr.js";
-import { cidrContains, cidrContainsAddress, cidrsOverlap } from "../cidr";
+import { cidrContains, cidrContainsAddress, cidrsOverlap, rangesOverlap } from "../cidr";
 import { BURST_POOL_OFFSET, controlPlaneCount, MAX_MESH_NODES_PER_POOL, meshAddresses, nodeNames } from "../names";
 import { HETZNER_LOCATIONS, type Settings } from "../schema";
 import { infraKey as P, isOnPrem, type Report, siteOf } from "./common";
@@ -36,7 +36,7 @@ export function meshProblems(s: Settings, add: Report): void {
     if (s.mesh.port === VXLAN_PORT)
         add(P("mesh", "port"), `${VXLAN_PORT} is Calico's VXLAN port (pod traffic between nodes); pick another UDP port, e.g. the default 51820`);
     const endpoint = s.kubernetes?.apiEndpoint;
-    if (s.mode === "cluster" && controlPlaneCount(s.pools) > 1 && !endpoint)
+    if (s.mode === "cluster" && controlPlaneCount(s.pools) > 1 && !endpoint && !s.kubernetes?.virtualIp)
         add(P("kubernetes", "apiEndpoint"), "is required with the mesh and several control planes: a DNS name, which every node resolves to the control planes' mesh addresses (a load balancer on one site's network is out of the other sites' reach)");
     if (s.mode === "cluster" && endpoint && ipaddr.isValid(endpoint) && sites.size > 1)
         add(P("kubernetes", "apiEndpoint"), `${endpoint} is an address on one site's network, out of the other sites' reach: use a DNS name, which every node resolves to the control planes' mesh addresses`);
@@ -104,8 +104,37 @@ export function rangeProblems(s: Settings, add: Report): void {
 export function onPremEndpointProblems(s: Settings, add: Report): void {
     const k = s.kubernetes;
     const onPremCps = s.pools.filter((p) => p.role === "control-plane" && isOnPrem(p));
-    if (k && controlPlaneCount(s.pools) > 1 && onPremCps.length > 0 && !k.apiEndpoint)
-        add(P("kubernetes", "apiEndpoint"), "is required for on-prem HA control planes: a DNS name or virtual IP in front of every control plane's port 6443");
+    if (k && controlPlaneCount(s.pools) > 1 && onPremCps.length > 0 && !k.apiEndpoint && !k.virtualIp)
+        add(
+            P("kubernetes", "apiEndpoint"),
+            "is required for on-prem HA control planes: a DNS name or address in front of every control plane's port 6443, or set infra:kubernetes.virtualIp and kube-vip keeps one alive",
+        );
+    if (k?.virtualIp) virtualIpProblems(s, k.virtualIp, add);
+}
+
+/** The kube-vip address: on the control planes' LAN, free, and reachable by every node. */
+function virtualIpProblems(s: Settings, vip: NonNullable<NonNullable<Settings["kubernetes"]>["virtualIp"]>, add: Report): void {
+    const at = (f?: string) => (f ? P("kubernetes", "virtualIp", f) : P("kubernetes", "virtualIp"));
+    const k = s.kubernetes!;
+    const cps = s.pools.filter((p) => p.role === "control-plane");
+    if (s.mode !== "cluster") return add(at(), "is for a cluster stack (its control planes run kube-vip)");
+    if (cps.some((p) => !isOnPrem(p))) return add(at(), "is for on-prem control planes: Hetzner and AWS control planes get the cloud's load balancer");
+    if (k.apiEndpoint && k.apiEndpoint !== vip.address) add(P("kubernetes", "apiEndpoint"), `${k.apiEndpoint} differs from virtualIp.address ${vip.address}: the virtual IP is the endpoint; leave apiEndpoint out`);
+    if (new Set(s.pools.map(siteOf)).size > 1)
+        add(at(), "is an address on the control planes' LAN, out of the other sites' reach: with nodes at several sites use apiEndpoint, a DNS name every node resolves to the control planes' mesh addresses");
+    if (!cidrContainsAddress(vip.network, vip.address)) add(at("address"), `${vip.address} is not inside network ${vip.network}`);
+    for (const p of cps.filter(isOnPrem))
+        for (const n of p.nodes) {
+            const addr = n.privateAddress ?? n.address;
+            if (!cidrContainsAddress(vip.network, addr)) add(at("network"), `${vip.network} does not hold control plane ${n.name}'s address ${addr}: kube-vip moves the address only between machines on one LAN`);
+        }
+    for (const p of s.pools.filter(isOnPrem))
+        for (const n of p.nodes) if ([n.address, n.privateAddress].includes(vip.address)) add(at("address"), `${vip.address} is ${n.name}'s own address: use a free one`);
+    for (const [path, range] of [[P("kubernetes", "podCidr"), k.podCidr], [P("kubernetes", "serviceCidr"), k.serviceCidr], ...(s.mesh.enabled ? [[P("mesh", "cidr"), s.mesh.cidr]] : [])] as [string, string][])
+        if (cidrContainsAddress(range, vip.address)) add(at("address"), `${vip.address} is inside ${range} (${path})`);
+    s.platform.loadBalancer?.addresses.forEach((spec, i) => {
+        if (rangesOverlap(spec, `${vip.address}/32`)) add(at("address"), `${vip.address} is in MetalLB's pool (infra:platform.loadBalancer.addresses[${i}]): the two would answer ARP for it`);
+    });
 }
 
 export function hetznerSubnetProblems(s: Settings, add: Report): void {
