@@ -93,3 +93,11 @@ export function rangesOverlap(a: string, b: string): boolean {
     const [x, y] = [addressRange(a), addressRange(b)];
     return x !== undefined && y !== undefined && x[0] <= y[1] && y[0] <= x[1];
 }
+
+/** The network and broadcast addresses of a CIDR (none for /31 and /32), which no host may hold. */
+export function reservedAddresses(cidr: string): string[] {
+    const [first, last] = addressRange(cidr) ?? [0, -1];
+    if (last - first < 3) return [];
+    const dotted = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+    return [dotted(first), dotted(last)];
+}

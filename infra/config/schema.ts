@@ -376,7 +376,7 @@ const platform = strict({
         addresses: z
             .array(
                 z.string().refine((v) => addressRange(v) !== undefined, {
-                    error: "must be an IPv4 CIDR (192.168.18.240/28) or a range of two addresses (192.168.18.240-192.168.18.250, first not after last)",
+                    error: "must be an IPv4 CIDR (192.168.18.224/28) or a range of two addresses (192.168.18.240-192.168.18.250, first not after last)",
                 }),
             )
             .min(1, { error: "must list at least one range or CIDR" })

@@ -59,6 +59,7 @@ describe("infra:kubernetes.virtualIp", () => {
     });
     it("bad addresses, networks and combinations", () => {
         assert.deepEqual(vipProblems({ ...VIP, address: "192.168.19.200" }), ["infra:kubernetes.virtualIp.address: 192.168.19.200 is not inside network 192.168.18.0/24"]);
+        assert.deepEqual(vipProblems({ ...VIP, address: "192.168.18.255" }), ["infra:kubernetes.virtualIp.address: 192.168.18.255 is the network or broadcast address of 192.168.18.0/24: no host can hold it"]);
         assert.deepEqual(vipProblems({ ...VIP, address: "192.168.18.204" }), ["infra:kubernetes.virtualIp.address: 192.168.18.204 is cp4's own address: use a free one"]);
         assert.deepEqual(vipProblems({ ...VIP, network: "192.168.18.0/30", address: "192.168.18.2" }), [
             "infra:kubernetes.virtualIp.network: 192.168.18.0/30 does not hold control plane cp1's address 192.168.18.201: kube-vip moves the address only between machines on one LAN",

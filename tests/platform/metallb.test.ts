@@ -32,7 +32,7 @@ describe("infra:platform.loadBalancer validation", () => {
     it("entries must be CIDRs or first-last ranges", () => {
         for (const bad of ["192.168.56.250-192.168.56.240", "192.168.56.240-", "192.168.56.300/28", "pool", "192.168.56.240/33"])
             assert.deepEqual(lbProblems({ network: "192.168.56.0/24", addresses: [bad] }), [
-                "infra:platform.loadBalancer.addresses[0]: must be an IPv4 CIDR (192.168.18.240/28) or a range of two addresses (192.168.18.240-192.168.18.250, first not after last)",
+                "infra:platform.loadBalancer.addresses[0]: must be an IPv4 CIDR (192.168.18.224/28) or a range of two addresses (192.168.18.240-192.168.18.250, first not after last)",
             ], bad);
     });
     it("outside the network, a node's address, overlapping entries", () => {
@@ -56,12 +56,17 @@ describe("infra:platform.loadBalancer validation", () => {
         ]);
     });
     it("on-prem control planes only: nothing would announce", () => {
-        assert.deepEqual(lbProblems({ network: "192.168.56.0/24", addresses: ["192.168.56.240/28"] }, (c) => (c["infra:pools"] = [c["infra:pools"][0]])), [
+        assert.deepEqual(lbProblems({ network: "192.168.56.0/24", addresses: ["192.168.56.224/28"] }, (c) => (c["infra:pools"] = [c["infra:pools"][0]])), [
             "infra:platform.loadBalancer: needs an on-prem worker: kubeadm labels control planes exclude-from-external-load-balancers, and MetalLB never announces from them",
         ]);
     });
+    it("the network's own network and broadcast addresses", () => {
+        assert.deepEqual(lbProblems({ network: "192.168.56.0/24", addresses: ["192.168.56.240/28"] }), [
+            "infra:platform.loadBalancer.addresses[0]: 192.168.56.240/28 holds 192.168.56.255, the network or broadcast address of 192.168.56.0/24: no host can answer for it",
+        ]);
+    });
     it("a network no on-prem node is on", () => {
-        assert.deepEqual(lbProblems({ network: "192.168.60.0/24", addresses: ["192.168.60.240/28"] }), [
+        assert.deepEqual(lbProblems({ network: "192.168.60.0/24", addresses: ["192.168.60.224/28"] }), [
             "infra:platform.loadBalancer.network: 192.168.60.0/24 holds no on-prem node's address: it must be the LAN the on-prem nodes sit on (ARP does not cross routers)",
         ]);
     });

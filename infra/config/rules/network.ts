@@ -1,6 +1,6 @@
 /** Rules on the networks: the nodes' private networks, the mesh between sites, and ranges that must not overlap. */
 import * as ipaddr from "ipaddr.js";
-import { cidrContains, cidrContainsAddress, cidrsOverlap, rangesOverlap } from "../cidr";
+import { cidrContains, cidrContainsAddress, cidrsOverlap, rangesOverlap, reservedAddresses } from "../cidr";
 import { BURST_POOL_OFFSET, controlPlaneCount, MAX_MESH_NODES_PER_POOL, meshAddresses, nodeNames } from "../names";
 import { HETZNER_LOCATIONS, type Settings } from "../schema";
 import { infraKey as P, isOnPrem, type Report, siteOf } from "./common";
@@ -123,6 +123,7 @@ function virtualIpProblems(s: Settings, vip: NonNullable<NonNullable<Settings["k
     if (new Set(s.pools.map(siteOf)).size > 1)
         add(at(), "is an address on the control planes' LAN, out of the other sites' reach: with nodes at several sites use apiEndpoint, a DNS name every node resolves to the control planes' mesh addresses");
     if (!cidrContainsAddress(vip.network, vip.address)) add(at("address"), `${vip.address} is not inside network ${vip.network}`);
+    else if (reservedAddresses(vip.network).includes(vip.address)) add(at("address"), `${vip.address} is the network or broadcast address of ${vip.network}: no host can hold it`);
     for (const p of cps.filter(isOnPrem))
         for (const n of p.nodes) {
             const addr = n.privateAddress ?? n.address;

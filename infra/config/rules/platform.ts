@@ -1,5 +1,5 @@
 /** Rules on the add-ons: the cloud integration, storage classes and provisioners, ingress exposure, certificates. */
-import { addressRange, cidrContainsAddress, rangesOverlap } from "../cidr";
+import { addressRange, cidrContainsAddress, rangesOverlap, reservedAddresses } from "../cidr";
 import { nodeClouds, type PlatformChoices } from "../platform";
 import type { Settings } from "../schema";
 import { infraKey as P, isOnPrem, type Report } from "./common";
@@ -62,6 +62,7 @@ function loadBalancerPoolProblems(s: Settings, choice: PlatformChoices, add: Rep
         const [first, last] = addressRange(spec)!;
         const net = addressRange(lb.network)!;
         if (first < net[0] || last > net[1]) add(here, `${spec} is not inside network ${lb.network}`);
+        else for (const a of reservedAddresses(lb.network)) if (rangesOverlap(spec, `${a}/32`)) add(here, `${spec} holds ${a}, the network or broadcast address of ${lb.network}: no host can answer for it`);
         for (const [path, range] of others) if (rangesOverlap(spec, range)) add(here, `${spec} overlaps ${range} (${path})`);
         for (const n of onprem) for (const a of n.addresses) if (rangesOverlap(spec, `${a}/32`)) add(here, `${spec} holds ${a}, the address of ${n.name}`);
         lb.addresses.slice(0, i).forEach((other, j) => {
