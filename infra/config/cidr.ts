@@ -4,6 +4,9 @@
  */
 import * as ipaddr from "ipaddr.js";
 
+/** An IPv4 address as the number it is. */
+const toNumber = (a: ipaddr.IPv4): number => Buffer.from(a.toByteArray()).readUInt32BE(0);
+
 /** Two ranges overlap exactly when the longer-prefixed one lies inside the other. */
 export function cidrsOverlap(a: string, b: string): boolean {
     const [na, la] = ipaddr.parseCIDR(a);
@@ -30,7 +33,7 @@ export function subnetOf(cidr: string, extraBits: number, index: number): string
     // AWS subnets are /16 to /28.
     if (newPrefix > 28) throw new Error(`${cidr} is too small for ${2 ** extraBits} subnets`);
     // Host bits set in `cidr` (10.1.2.3/16) are ignored: subnets are counted from the network address.
-    const start = Buffer.from(ipaddr.IPv4.networkAddressFromCIDR(cidr).toByteArray()).readUInt32BE(0) + index * 2 ** (32 - newPrefix);
+    const start = toNumber(ipaddr.IPv4.networkAddressFromCIDR(cidr)) + index * 2 ** (32 - newPrefix);
     const bytes = Buffer.alloc(4);
     bytes.writeUInt32BE(start);
     return `${new ipaddr.IPv4([...bytes]).toString()}/${newPrefix}`;
@@ -75,17 +78,13 @@ export function isWorldOpen(cidrs: readonly string[]): boolean {
 
 /** `first-last` or a CIDR as the numeric [first, last] of its IPv4 addresses; undefined if it is neither (or first > last). */
 export function addressRange(spec: string): [number, number] | undefined {
-    const num = (a: string) => (ipaddr.IPv4.isValidFourPartDecimal(a) ? Buffer.from(ipaddr.IPv4.parse(a).toByteArray()).readUInt32BE(0) : undefined);
     const dash = spec.split("-");
     if (dash.length === 2) {
-        const [a, b] = dash.map((x) => num(x.trim()));
+        const [a, b] = dash.map((x) => x.trim()).map((x) => (ipaddr.IPv4.isValidFourPartDecimal(x) ? toNumber(ipaddr.IPv4.parse(x)) : undefined));
         return a !== undefined && b !== undefined && a <= b ? [a, b] : undefined;
     }
     if (!/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/.test(spec) || !ipaddr.isValidCIDR(spec)) return undefined;
-    const [addr, len] = ipaddr.IPv4.parseCIDR(spec);
-    const size = 2 ** (32 - len);
-    const start = Math.floor(Buffer.from(addr.toByteArray()).readUInt32BE(0) / size) * size;
-    return [start, start + size - 1];
+    return [toNumber(ipaddr.IPv4.networkAddressFromCIDR(spec)), toNumber(ipaddr.IPv4.broadcastAddressFromCIDR(spec))];
 }
 
 /** Whether two address specs (ranges or CIDRs) share an address. */
@@ -96,8 +95,6 @@ export function rangesOverlap(a: string, b: string): boolean {
 
 /** The network and broadcast addresses of a CIDR (none for /31 and /32), which no host may hold. */
 export function reservedAddresses(cidr: string): string[] {
-    const [first, last] = addressRange(cidr) ?? [0, -1];
-    if (last - first < 3) return [];
-    const dotted = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
-    return [dotted(first), dotted(last)];
+    if (ipaddr.IPv4.parseCIDR(cidr)[1] > 30) return [];
+    return [ipaddr.IPv4.networkAddressFromCIDR(cidr).toString(), ipaddr.IPv4.broadcastAddressFromCIDR(cidr).toString()];
 }
