@@ -3,7 +3,7 @@ import * as ipaddr from "ipaddr.js";
 import { cidrContains, cidrContainsAddress, cidrsOverlap, rangesOverlap, reservedAddresses } from "../cidr";
 import { BURST_POOL_OFFSET, controlPlaneCount, MAX_MESH_NODES_PER_POOL, meshAddresses, nodeNames } from "../names";
 import { HETZNER_LOCATIONS, type Settings } from "../schema";
-import { infraKey as P, isOnPrem, type Report, siteOf } from "./common";
+import { clusterRanges, infraKey as P, isOnPrem, type Report, siteOf } from "./common";
 
 /** The private networks the clouds' nodes sit on. */
 export function nodeNetworkProblems(s: Settings, add: Report): void {
@@ -63,8 +63,7 @@ const VXLAN_PORT = 4789;
 /** The mesh range must not overlap any other network the nodes use, nor hold a node's own address. */
 function meshRangeProblems(s: Settings, add: Report): void {
     const mesh = s.mesh.cidr;
-    const others: [string, string][] = [];
-    if (s.kubernetes) others.push([P("kubernetes", "podCidr"), s.kubernetes.podCidr], [P("kubernetes", "serviceCidr"), s.kubernetes.serviceCidr]);
+    const others = clusterRanges(s).filter(([path]) => path !== P("mesh", "cidr"));
     if (s.pools.some((p) => p.provider === "hetzner")) others.push([P("hetzner", "networkCidr"), s.hetzner.networkCidr]);
     if (s.pools.some((p) => p.provider === "aws") && !s.aws.existingVpc) others.push([P("aws", "vpcCidr"), s.aws.vpcCidr]);
     for (const [path, range] of others) if (cidrsOverlap(mesh, range)) add(P("mesh", "cidr"), `${mesh} overlaps ${range} (${path}); pick a range of its own`);
@@ -131,7 +130,7 @@ function virtualIpProblems(s: Settings, vip: NonNullable<NonNullable<Settings["k
         }
     for (const p of s.pools.filter(isOnPrem))
         for (const n of p.nodes) if ([n.address, n.privateAddress].includes(vip.address)) add(at("address"), `${vip.address} is ${n.name}'s own address: use a free one`);
-    for (const [path, range] of [[P("kubernetes", "podCidr"), k.podCidr], [P("kubernetes", "serviceCidr"), k.serviceCidr], ...(s.mesh.enabled ? [[P("mesh", "cidr"), s.mesh.cidr]] : [])] as [string, string][])
+    for (const [path, range] of clusterRanges(s))
         if (cidrContainsAddress(range, vip.address)) add(at("address"), `${vip.address} is inside ${range} (${path})`);
     s.platform.loadBalancer?.addresses.forEach((spec, i) => {
         if (rangesOverlap(spec, `${vip.address}/32`)) add(at("address"), `${vip.address} is in MetalLB's pool (infra:platform.loadBalancer.addresses[${i}]): the two would answer ARP for it`);

@@ -2,7 +2,7 @@
 import { addressRange, cidrContainsAddress, rangesOverlap, reservedAddresses } from "../cidr";
 import { nodeClouds, type PlatformChoices } from "../platform";
 import type { Settings } from "../schema";
-import { infraKey as P, isOnPrem, type Report } from "./common";
+import { clusterRanges, infraKey as P, isOnPrem, type Report } from "./common";
 
 export function platformProblems(s: Settings, choice: PlatformChoices, add: Report): void {
     const clouds = [...nodeClouds(s)];
@@ -54,9 +54,7 @@ function loadBalancerPoolProblems(s: Settings, choice: PlatformChoices, add: Rep
         add(at, "needs an on-prem worker: kubeadm labels control planes exclude-from-external-load-balancers, and MetalLB never announces from them");
     if (!onprem.some((n) => n.addresses.some((a) => cidrContainsAddress(lb.network, a))))
         add(P("platform", "loadBalancer", "network"), `${lb.network} holds no on-prem node's address: it must be the LAN the on-prem nodes sit on (ARP does not cross routers)`);
-    const others: [string, string][] = [];
-    if (s.kubernetes) others.push([P("kubernetes", "podCidr"), s.kubernetes.podCidr], [P("kubernetes", "serviceCidr"), s.kubernetes.serviceCidr]);
-    if (s.mesh.enabled) others.push([P("mesh", "cidr"), s.mesh.cidr]);
+    const others = clusterRanges(s);
     lb.addresses.forEach((spec, i) => {
         const here = P("platform", "loadBalancer", "addresses", i);
         const [first, last] = addressRange(spec)!;
