@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, type ConfigProblem, problemsFromIssues } from "./errors";
 import { type PlatformChoices, platformChoices } from "./platform";
-import { REMOVED_SETTINGS, SECRET_KEYS, settingsSchema, type SecretKey, type Settings } from "./schema";
+import { ENV_NAME, REMOVED_SETTINGS, SECRET_KEYS, settingsSchema, type SecretKey, type Settings } from "./schema";
 import { SECRET_KEY_NAMES, semanticProblems, type ValidationContext } from "./validate";
 
 export const NAMESPACE = "infra";
@@ -155,7 +155,7 @@ function appSecretNames(key: string, raw: string, problems: ConfigProblem[]): st
         problems.push({ path: key, message: `must be a map of NAME: value, set entry by entry: pulumi config set --secret --path '${key}.NAME' ...` });
         return undefined;
     }
-    const bad = Object.entries(map).filter(([name, v]) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || typeof v !== "string");
+    const bad = Object.entries(map).filter(([name, v]) => !ENV_NAME.test(name) || typeof v !== "string");
     for (const [name, v] of bad)
         problems.push({ path: `${key}.${name}`, message: typeof v !== "string" ? "must be a string value" : "entry names are environment variable names (letters, digits and _)" });
     return bad.length ? undefined : Object.keys(map);

@@ -411,7 +411,8 @@ const hpa = strict({
     cpuPercent: z.number().int().min(10).max(100).default(70).describe("Target CPU use, percent of the request. Defaults to 70."),
 });
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** An environment variable name (env keys, secrets, infra:appSecrets entries). */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const workloadFields = (port: number, replicas: number) => ({
     image: image().describe("Container image, with a tag or digest (`latest` and untagged images are rejected in prod)."),
