@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { after } from "node:test";
 import * as YAML from "yaml";
 import { ConfigError, isConfigError, parseConfig, type StackConfig } from "../infra/config";
+import type { PlannedResource } from "../tools/plan";
 import { parseStackFile } from "../tools/plan/stack-file";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -88,4 +89,25 @@ export function tempDir(prefix: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
     return dir;
+}
+
+/** A planned resource with the engine's defaults (custom, unprotected, no options), for hand-made plans. */
+export function plannedResource(name: string, type: string, inputs: Record<string, unknown>, extra: Partial<PlannedResource> = {}): PlannedResource {
+    return {
+        urn: `urn:pulumi:s::infra::${type}::${name}`,
+        type,
+        name,
+        parent: null,
+        custom: true,
+        dependsOn: [],
+        inputs,
+        protect: false,
+        retainOnDelete: false,
+        deleteBeforeReplace: false,
+        replaceOnChanges: [],
+        ignoreChanges: [],
+        additionalSecretOutputs: [],
+        provider: null,
+        ...extra,
+    };
 }

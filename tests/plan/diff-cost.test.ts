@@ -3,24 +3,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { diffPlans, renderDiff } from "../../tools/plan/diff";
 import { estimateCost, loadPrices, planStack, type PlannedResource, SECRET } from "../../tools/plan";
+import { plannedResource } from "../helpers";
 
-const res = (name: string, type: string, inputs: Record<string, unknown>, extra: Partial<PlannedResource> = {}): PlannedResource => ({
-    urn: `urn:pulumi:s::infra::infra:nodes:HetznerPool$${type}::${name}`,
-    type,
-    name,
-    parent: "urn:pulumi:s::infra::infra:nodes:HetznerPool::pool",
-    custom: true,
-    dependsOn: [],
-    inputs,
-    protect: false,
-    retainOnDelete: false,
-    deleteBeforeReplace: false,
-    replaceOnChanges: [],
-    ignoreChanges: [],
-    additionalSecretOutputs: [],
-    provider: null,
-    ...extra,
-});
+/** A resource of the Hetzner pool below. */
+const res = (name: string, type: string, inputs: Record<string, unknown>, extra: Partial<PlannedResource> = {}): PlannedResource =>
+    plannedResource(name, type, inputs, { urn: `urn:pulumi:s::infra::infra:nodes:HetznerPool$${type}::${name}`, parent: "urn:pulumi:s::infra::infra:nodes:HetznerPool::pool", ...extra });
 const pool: PlannedResource = { ...res("pool", "infra:nodes:HetznerPool", {}), urn: "urn:pulumi:s::infra::infra:nodes:HetznerPool::pool", custom: false, parent: "urn:pulumi:s::infra::pulumi:pulumi:Stack::infra-s" };
 const stack: PlannedResource = { ...res("infra-s", "pulumi:pulumi:Stack", {}), urn: "urn:pulumi:s::infra::pulumi:pulumi:Stack::infra-s", parent: null, custom: false };
 const server = (n: string, inputs: Record<string, unknown>, extra: Partial<PlannedResource> = {}) => res(n, "hcloud:index/server:Server", { serverType: "cx23", location: "fsn1", ...inputs }, extra);

@@ -11,6 +11,7 @@ import { describe, it } from "node:test";
 import YAML from "yaml";
 import { planStack, planText, type PlannedResource, readStackFile, stackFilePath } from "../../tools/plan";
 import { diffPlans, parsePropertyPath, renderDiff } from "../../tools/plan/diff";
+import { plannedResource } from "../helpers";
 
 /** A stack file with every pool's image replaced. */
 function withPoolImage(stack: string, image: string): string {
@@ -46,23 +47,6 @@ describe("a newer OS image in the stack file: running machines keep theirs", () 
         });
 });
 
-const res = (name: string, type: string, inputs: Record<string, unknown>, extra: Partial<PlannedResource> = {}): PlannedResource => ({
-    urn: `urn:pulumi:s::infra::${type}::${name}`,
-    type,
-    name,
-    parent: null,
-    custom: true,
-    dependsOn: [],
-    inputs,
-    protect: false,
-    retainOnDelete: false,
-    deleteBeforeReplace: false,
-    replaceOnChanges: [],
-    ignoreChanges: [],
-    additionalSecretOutputs: [],
-    provider: null,
-    ...extra,
-});
 
 describe("ignoreChanges paths in Pulumi's syntax", () => {
     it("parses keys, indexes, quoted keys and wildcards", () => {
@@ -97,14 +81,14 @@ describe("ignoreChanges paths in Pulumi's syntax", () => {
     ];
     for (const c of CASES)
         it(`ignores ${c.name}`, () => {
-            const r = (inputs: Record<string, unknown>) => res("m", "hcloud:index/server:Server", inputs, { ignoreChanges: c.ignore });
+            const r = (inputs: Record<string, unknown>) => plannedResource("m", "hcloud:index/server:Server", inputs, { ignoreChanges: c.ignore });
             const d = diffPlans([r(c.before)], [r(c.after)]);
             assert.deepEqual(d.map((x) => [x.changes.map((y) => y.path), x.ignored.map((y) => y.path)]), [[c.changed, c.ignored]]);
             assert.equal(d[0].kind, c.changed.length ? "update" : "ignore");
         });
 
     it("a long ignored value is shown by its start and length", () => {
-        const r = (userData: string) => res("m", "hcloud:index/server:Server", { userData }, { ignoreChanges: ["userData"] });
+        const r = (userData: string) => plannedResource("m", "hcloud:index/server:Server", { userData }, { ignoreChanges: ["userData"] });
         const md = renderDiff(diffPlans([r(`#cloud-config\n${"a".repeat(500)}`)], [r(`#cloud-config\n${"b".repeat(500)}`)]));
         assert.match(md, /- `userData`: `"#cloud-config\\naaaa[a]*…` \(517 characters\) → `"#cloud-config\\nbbbb[b]*…` \(517 characters\) — ignored \(ignoreChanges\)/);
     });
@@ -112,7 +96,7 @@ describe("ignoreChanges paths in Pulumi's syntax", () => {
 
 describe("Kubernetes objects are replaced where pulumi-kubernetes replaces them", () => {
     const k8s = (kind: string, spec: Record<string, unknown>, extra: Partial<PlannedResource> = {}) =>
-        res(kind.toLowerCase(), `kubernetes:${kind === "Job" ? "batch" : kind === "ConfigMap" ? "core" : "apps"}/v1:${kind}`, { kind, metadata: { name: "x" }, ...spec }, extra);
+        plannedResource(kind.toLowerCase(), `kubernetes:${kind === "Job" ? "batch" : kind === "ConfigMap" ? "core" : "apps"}/v1:${kind}`, { kind, metadata: { name: "x" }, ...spec }, extra);
     const pod = (readOnly: boolean) => ({ template: { spec: { automountServiceAccountToken: !readOnly, containers: [{ name: "c", securityContext: { readOnlyRootFilesystem: readOnly } }] } } });
     const CASES = [
         { name: "a Deployment's pod template rolls", kind: "Deployment", before: { spec: pod(false) }, after: { spec: pod(true) }, expected: "update", dangerous: false },
