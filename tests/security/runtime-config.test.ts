@@ -102,3 +102,16 @@ describe("config that plans but fails at run time", () => {
         ]);
     });
 });
+
+describe("the keys this issue added reject bad values, naming themselves", () => {
+    it("writablePaths, secrets, installHostKeys", () => {
+        const app = (w: Record<string, unknown>) =>
+            problems(withConfig((c) => (c["infra:apps"] = { host: "app.example.com", workloads: [{ name: "web", image: "nginx:1.27", ...w }] }))).filter((p) => p.startsWith("infra:apps"));
+        assert.deepEqual(app({ writablePaths: ["tmp/x", "/a b"] }), [
+            "infra:apps.workloads[0].writablePaths[0]: must be an absolute path such as /app/media",
+            "infra:apps.workloads[0].writablePaths[1]: must be an absolute path such as /app/media",
+        ]);
+        assert.deepEqual(app({ secrets: ["A-B"] }), ["infra:apps.workloads[0].secrets[0]: environment variable names are letters, digits and _"]);
+        assert.deepEqual(problems(withConfig((c) => (c["infra:ssh"].installHostKeys = "yes"))), ["infra:ssh.installHostKeys: must be true or false, got a string"]);
+    });
+});
