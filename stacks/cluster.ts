@@ -19,6 +19,7 @@ import { createApps } from "./apps";
 import { meshOptions, nodeLayerArgs } from "./nodes";
 import type { ClusterStackOutputs, StackOutputs } from "./outputs";
 import { platformFor } from "./platform";
+import { dayTwo } from "./deployed";
 
 function etcdBackupSettings(cfg: StackConfig): EtcdBackupSettings | undefined {
     const b = cfg.etcdBackups;
@@ -52,6 +53,8 @@ function awsIngress(cfg: StackConfig, layer: NodeLayer, autoscaling: AwsAutoscal
 
 export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<ClusterStackOutputs>> {
     const k = cfg.kubernetes!;
+    // What the last up left, and what kubeadm cannot do to it: refused before anything is created.
+    const day2 = await dayTwo(cfg);
     const cloudProviderExternal = cfg.choices.cloudIntegration === "hetzner";
     const layer = createNodes(nodeLayerArgs(cfg, cfg.mesh.enabled ? meshOptions(cfg, cfg.mesh, 0, []) : undefined));
     const endpoint = createApiEndpoint({ clusterName: cfg.clusterName, configured: k.apiEndpoint, virtualIp: k.virtualIp, layer });
@@ -67,6 +70,12 @@ export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<Clust
         podMtu: cfg.mesh.enabled ? POD_MTU_OVER_MESH : undefined,
         apiHosts,
         nodePackages,
+        rollout: {
+            upgrading: day2.plan.upgrading,
+            renewing: day2.plan.renewing,
+            certificatesRenewed: day2.plan.certificates.renewed,
+            ...k.upgrade,
+        },
     });
     const autoscaling = createAutoscalingPools(cfg, layer.aws, (pool) => asgJoinScript(cfg.clusterName, cluster.join, { ...k, nodePackages }, pool, cloudProviderExternal));
     const ingressLoadBalancer = awsIngress(cfg, layer, autoscaling);
@@ -96,5 +105,8 @@ export async function clusterStack(cfg: StackConfig): Promise<StackOutputs<Clust
         joinTokenExpires: k.joinTokenTtlHours === 0 ? "never" : pulumi.output(`${k.joinTokenTtlHours}h after it was issued`),
         access: { controlPlane: sshTarget(layer.nodes[0]), nodes: layer.nodes.map(sshTarget), bastion: cfg.ssh.bastion ?? null },
         mesh: cfg.mesh.enabled ? { cidr: cfg.mesh.cidr, port: cfg.mesh.port, peers: meshPeers(layer.nodes), apiHosts: apiHosts ?? null } : null,
+        // Known once every node's rollout step finished: a failed up leaves the last one in place,
+        // and the next up (and its preview) compares the stack file with it (stacks/deployed.ts).
+        lifecycle: pulumi.all(cluster.rolledOut.map((r) => (r as pulumi.CustomResource).id)).apply(() => ({ ...day2.wanted, certificates: day2.plan.certificates })),
     };
 }

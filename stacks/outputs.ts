@@ -4,6 +4,7 @@
  * of what a burst stack read from its base.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { Lifecycle } from "../infra/bootstrap/lifecycle";
 import type { ConfigProblem } from "../infra/config";
 import type { SshTarget } from "../infra/nodes/access";
 import type { MeshPeer } from "../infra/nodes/mesh";
@@ -61,6 +62,8 @@ export interface ClusterStackOutputs {
     readonly joinTokenExpires: string;
     readonly access: PublishedAccess;
     readonly mesh: PublishedMesh | null;
+    /** What this up left: versions every node runs, the nodes, the endpoint kind, the certificates' dates. */
+    readonly lifecycle: Lifecycle;
 }
 
 /** What a burst stack publishes. */

@@ -19,6 +19,7 @@ import { type BundleFile, composeScript, renderBundle, SCRIPTS } from "./remote"
 import { type ApiHosts, bootstrapToken, drainGuard, ensureJoinToken, etcdBackup, type EtcdBackupSettings, joinNode, meshLeave, meshSync, prepareNode, rootScript } from "./steps";
 import type { ClusterHandle, JoinMaterial } from "./types";
 import { thinComponent } from "../component";
+import { certificateRenewal, controlPlaneLeave, upgradeDrain, upgradeNode, upgradeSnapshot, type UpgradeSettings, upgradeUncordon } from "./upgrade";
 
 export * from "./types";
 export type { ApiHosts, EtcdBackupSettings } from "./steps";
@@ -34,6 +35,19 @@ export interface KubernetesSettings {
     readonly joinTokenTtlHours: number;
     /** Changing it issues a new bootstrap token. */
     readonly joinTokenRotation: number;
+}
+
+/** How this up treats the running cluster (infra/bootstrap/lifecycle.ts `rolloutPlan`). */
+export interface RolloutSettings {
+    /** A running cluster moves to another version: control planes one at a time, then workers in batches. */
+    readonly upgrading: boolean;
+    /** The certificates are due for renewal: control planes one at a time. */
+    readonly renewing: boolean;
+    /** When the certificates are (to be) renewed; a new date runs each control plane's renewal step. */
+    readonly certificatesRenewed: string;
+    readonly workerBatch: number;
+    readonly drainTimeoutSeconds: number;
+    readonly certificateRenewalDays: number;
 }
 
 export interface KubeletOptions {
@@ -58,6 +72,7 @@ export interface KubeadmClusterArgs {
     readonly apiHosts?: ApiHosts;
     /** Host packages the platform's add-ons need on every node. */
     readonly nodePackages?: readonly string[];
+    readonly rollout: RolloutSettings;
 }
 
 export interface KubeadmClusterParts {
@@ -73,6 +88,10 @@ export interface KubeadmClusterParts {
     readonly init: command.remote.Command;
     readonly joins: Map<string, command.remote.Command>;
     readonly drains: Map<string, command.remote.Command>;
+    /** Each node's upgrade step; workers' drain and uncordon steps; control planes' renewal and leave steps. */
+    readonly upgrades: Map<string, command.remote.Command>;
+    /** The last step of every node's rollout: the cluster is at the stack's versions once they are done. */
+    readonly rolledOut: pulumi.Resource[];
 }
 
 interface InitInputs {
@@ -173,19 +192,62 @@ export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, par
 
     // Control planes join one at a time: each adds an etcd member, and etcd takes one new
     // (learner) member at a time. Workers join at once.
+    //
+    // Day 2 (upgrade.ts): every node has an upgrade step from its first up, a no-op at the
+    // stack's versions. While a running cluster moves to other versions (`rollout.upgrading`) the
+    // steps are chained in kubeadm's order: an etcd snapshot, the first control plane (`kubeadm
+    // upgrade apply`), the others one at a time, then the workers in batches, each drained and
+    // uncordoned by the first control plane; nodes added in the same change join after the control
+    // planes run the new version. A step that fails stops everything after it; the next up resumes.
+    const r = args.rollout;
+    const serial = r.upgrading;
+    const upgrade: UpgradeSettings = { version: k.version, containerdVersion: k.containerdVersion, drainTimeoutSeconds: r.drainTimeoutSeconds };
+    const snapshot = upgradeSnapshot(name, first, k.version, [init], parent);
+    const upgrades = new Map<string, command.remote.Command>([[first.name, upgradeNode(first, upgrade, true, [snapshot, prepares.get(first.name)!], parent)]]);
+    let controlPlaneTail: command.remote.Command = upgrades.get(first.name)!;
     const joins = new Map<string, command.remote.Command>();
     const drains = new Map<string, command.remote.Command>();
+    const rolledOut: pulumi.Resource[] = [upgrades.get(first.name)!];
     let lastControlPlane: command.remote.Command | undefined;
+    let lastLeave: command.remote.Command | undefined;
+    let batch: pulumi.Resource[] = [];
+    let previousBatch: pulumi.Resource[] = [];
+    const workers = others.filter((n) => n.role === "worker");
     for (const node of others) {
         const cp = node.role === "control-plane";
+        const prepared = prepares.get(node.name)!;
         const vip = args.endpoint.virtualIp;
         const staticPods = cp && vip ? [kubeVipFile({ ...vip, kubeconfig: "admin.conf" })] : [];
         const opts = { sharedPki: cp ? sharedPki.apply((f) => [...f, ...staticPods]) : undefined, cloudProviderExternal: args.kubelet.cloudProviderExternal };
-        const after = [init, joinToken, prepares.get(node.name)!, ...meshed.controlPlanes, ...(cp && lastControlPlane ? [lastControlPlane] : [])];
+        const after = [init, joinToken, prepared, ...meshed.controlPlanes, ...(cp && lastControlPlane ? [lastControlPlane] : []), ...(serial ? [controlPlaneTail] : [])];
         const joined = joinNode(node, join, opts, after, parent);
         joins.set(node.name, joined);
-        if (cp) lastControlPlane = joined;
-        else drains.set(node.name, drainGuard(node.name, first.connection, joined, parent));
+        if (cp) {
+            lastControlPlane = joined;
+            const up = upgradeNode(node, upgrade, false, serial ? [joined, prepared, controlPlaneTail] : [prepared, init], parent);
+            upgrades.set(node.name, up);
+            rolledOut.push(up);
+            controlPlaneTail = up;
+            // Chained: control planes leaving together lose their etcd members one at a time.
+            lastLeave = controlPlaneLeave(node, first.connection, r.drainTimeoutSeconds, [prepared, ...(lastLeave ? [lastLeave] : [])], parent);
+            continue;
+        }
+        drains.set(node.name, drainGuard(node.name, first.connection, joined, parent, node.machineId));
+        const index = workers.indexOf(node);
+        if (index % r.workerBatch === 0) [previousBatch, batch] = [batch, []];
+        const drained = upgradeDrain(node, first.connection, upgrade, serial ? [joined, controlPlaneTail, ...previousBatch] : [init], parent);
+        const up = upgradeNode(node, upgrade, false, serial ? [drained, joined, prepared] : [drained, prepared], parent);
+        const back = upgradeUncordon(node, first.connection, upgrade, [up], parent);
+        upgrades.set(node.name, up);
+        batch.push(back);
+        rolledOut.push(back);
+    }
+    // Renewal restarts a control plane's static pods: one control plane at a time when it is due.
+    let lastRenewal: command.remote.Command | undefined;
+    for (const cp of args.nodes.filter((n) => n.role === "control-plane")) {
+        const chained = (serial || r.renewing) && lastRenewal ? [lastRenewal] : [];
+        lastRenewal = certificateRenewal(cp, r.certificateRenewalDays, r.certificatesRenewed, [upgrades.get(cp.name)!, ...chained], parent);
+        rolledOut.push(lastRenewal);
     }
     if (args.etcdBackups) {
         for (const cp of args.nodes.filter((n) => n.role === "control-plane")) etcdBackup(cp, args.etcdBackups, cp === first ? init : joins.get(cp.name)!, parent);
@@ -198,7 +260,7 @@ export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, par
     // (provider/pkg/provider/provider.go DiffConfig), even while the new certificate is unknown in preview.
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, clusterIdentifier: args.clusterName, enableServerSideApply: true }, { parent });
     const calico = installCalico(name, { version: k.calicoVersion, podCidr: k.podCidr, mtu: args.podMtu, provider, dependsOn: [init] }, parent);
-    return { endpoint, kubeconfig, provider, join, ready: [calico], pki, prepares, init, joins, drains };
+    return { endpoint, kubeconfig, provider, join, ready: [calico], pki, prepares, init, joins, drains, upgrades, rolledOut };
 }
 
 /** A cluster this program bootstrapped: a `ClusterHandle` with its join material. */

@@ -22,6 +22,12 @@ export const SCRIPTS = {
     etcdBackup: loadScript(__dirname, "etcd-backup.sh"),
     etcdSnapshot: loadScript(__dirname, "etcd-snapshot.sh"),
     etcdRestore: loadScript(__dirname, "etcd-restore.sh"),
+    upgradeSnapshot: loadScript(__dirname, "upgrade-snapshot.sh"),
+    upgradeNode: loadScript(__dirname, "upgrade-node.sh"),
+    upgradeDrain: loadScript(__dirname, "upgrade-drain.sh"),
+    upgradeUncordon: loadScript(__dirname, "upgrade-uncordon.sh"),
+    certsRenew: loadScript(__dirname, "certs-renew.sh"),
+    controlPlaneLeave: loadScript(__dirname, "control-plane-leave.sh"),
 } as const;
 
 /** The script that runs on the node: shebang, common helpers, parameters, body. */

@@ -242,6 +242,31 @@ const kubernetes = strict({
     apiEndpoint: hostOrIp()
         .optional()
         .describe("DNS name or virtual IP of the API server for on-prem HA control planes. Cloud control planes get a load balancer instead."),
+    upgrade: strict({
+        workerBatch: z
+            .number()
+            .int({ error: "must be a whole number of workers" })
+            .min(1)
+            .max(50)
+            .default(1)
+            .describe("Workers drained and upgraded at a time during a rolling upgrade (after every control plane). Defaults to 1."),
+        drainTimeoutSeconds: z
+            .number()
+            .int({ error: "must be a whole number of seconds" })
+            .min(30)
+            .max(3600)
+            .default(300)
+            .describe("How long a drain may take (PodDisruptionBudgets are respected) before the rollout stops there, naming the pods left. Defaults to 300."),
+        certificateRenewalDays: z
+            .number()
+            .int({ error: "must be a whole number of days" })
+            .min(7)
+            .max(180)
+            .default(30)
+            .describe("kubeadm's certificates (valid one year) are renewed by the first `pulumi up` within this many days of their expiry, one control plane at a time. Defaults to 30."),
+    })
+        .default({ workerBatch: 1, drainTimeoutSeconds: 300, certificateRenewalDays: 30 })
+        .describe("How a change of `version` or `containerdVersion` rolls out, and when certificates are renewed."),
     virtualIp: strict({
         address: ipv4().describe("The address: free on the control planes' LAN, becomes the API endpoint."),
         network: cidr().describe("The control planes' LAN (a CIDR): every control plane's address is in it."),

@@ -207,7 +207,8 @@ export function createAwsInstances(args: AwsPoolArgs, parent: pulumi.Resource): 
                 volumeTags: spec.tags,
             },
             // A newer Ubuntu AMI must not replace running nodes; it applies to new ones.
-            { parent, ignoreChanges: ["ami", "userData"], protect: args.protectControlPlanes === true && pool.role === "control-plane" },
+            // A replacement takes the node's name in the cluster: the old machine is drained and leaves first.
+            { parent, ignoreChanges: ["ami", "userData"], deleteBeforeReplace: true, protect: args.protectControlPlanes === true && pool.role === "control-plane" },
         );
         instances.push(instance);
         nodes.push(

@@ -111,6 +111,9 @@ export function createHetznerPool(name: string, args: HetznerPoolArgs, parent: p
                 parent,
                 dependsOn: [network.subnet],
                 ignoreChanges: ["userData", "image"],
+                // The new machine takes the node's name in the cluster: the old one is drained and
+                // leaves (its drain or leave step) and goes before the new one is created.
+                deleteBeforeReplace: true,
                 // A control plane holds an etcd member, and the first one the cluster: never replaced by accident.
                 protect: args.protectControlPlanes === true && pool.role === "control-plane",
             },

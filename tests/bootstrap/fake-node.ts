@@ -270,6 +270,24 @@ partial() {
         main: sh`
 case "$sub" in
   config) [ "$2 $3" = "images pull" ] && : >"$S/images-$5" ;;
+  # upgrade: what the cluster's control plane runs ($S/control-plane-version); apply refuses a
+  # target newer than this kubeadm (policy.go), node takes the version apply stored in the cluster.
+  upgrade)
+    kubeadm_version=$(cat "$S/pkg-kubeadm" 2>/dev/null); kubeadm_version="\${kubeadm_version%%-*}"
+    case "$2" in
+      plan) [ -f "$K/admin.conf" ] || { echo "couldn't create a Kubernetes client from file admin.conf"; exit 1; } ;;
+      apply)
+        target="\${3#v}"
+        [ "$target" = "$kubeadm_version" ] || { echo "[upgrade/version] FATAL: the version argument is invalid due to these errors: Specified version to upgrade to \"v$target\" is higher than the kubeadm version \"v$kubeadm_version\""; exit 1; }
+        [[ " $* " == *" --yes "* ]] || { echo "won't proceed; the user didn't answer (Y|y) in order to continue"; exit 1; }
+        echo "$target" >"$S/control-plane-version"; echo "$target" >"$S/static-pods-version" ;;
+      node)
+        [ -f "$S/control-plane-version" ] || { echo "unable to fetch the kubeadm-config ConfigMap"; exit 1; }
+        echo "$(cat "$S/control-plane-version")" >"$S/static-pods-version" ;;
+    esac ;;
+  certs)
+    [ "$2 $3" = "renew all" ] || { echo "unknown command \"$2\" for \"kubeadm certs\"" >&2; exit 1; }
+    echo "renewed certificate" >"$K/pki/apiserver.crt" ;;
   init)
     [ -f "$conf" ] || { echo "open $conf: no such file or directory"; exit 1; }
     preflight /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/manifests/etcd.yaml /var/lib/etcd/member
@@ -308,7 +326,19 @@ case "\${args[0]}" in
   get)
     case "\${args[1]}" in
       secret) [ -f "$S/k8s/secret-$ns-\${args[2]}" ] || notfound secrets "\${args[2]}" ;;
-      node) [ -f "$S/k8s/node-\${args[2]}" ] || notfound nodes "\${args[2]}"; [ -z "$out" ] || printf %s "$(<"$S/k8s/node-\${args[2]}")" ;;
+      node)
+        n="\${args[2]}"; [ -f "$S/k8s/node-$n" ] || notfound nodes "$n"
+        case "$out" in
+          "") ;;
+          name) echo "node/$n" ;;
+          *nodeInfo.kubeletVersion*nodeInfo.containerRuntimeVersion*) printf '%s %s' "$(cat "$S/k8s/kubelet-$n")" "$(cat "$S/k8s/runtime-$n")" ;;
+          *nodeInfo.kubeletVersion*) printf %s "$(cat "$S/k8s/kubelet-$n")" ;;
+          *annotations*) [ ! -f "$S/k8s/annotation-$n" ] || printf %s "$(<"$S/k8s/annotation-$n")" ;;
+          *) printf %s "$(<"$S/k8s/node-$n")" ;;
+        esac ;;
+      nodes)
+        # -l node-role.kubernetes.io/control-plane: NAME=VERSION of each control plane.
+        for f in "$S"/k8s/cp-*; do [ -e "$f" ] || continue; n="\${f##*/cp-}"; printf '%s=%s ' "$n" "$(cat "$S/k8s/kubelet-$n")"; done ;;
       pods) n="\${selector#spec.nodeName=}"; [ ! -f "$S/k8s/pods-$n" ] || tr '\n' ' ' <"$S/k8s/pods-$n" ;;
     esac ;;
   apply)
@@ -317,15 +347,49 @@ case "\${args[0]}" in
   drain)
     node="\${args[1]}"; [ -f "$S/k8s/node-$node" ] || notfound nodes "$node"
     : >"$S/k8s/cordoned-$node"
-    if [ "$(cat "$S/k8s/node-$node")" = True ]; then rm -f "$S/k8s/pods-$node"
+    if [ -f "$S/k8s/pdb-blocks-$node" ]; then
+      echo "error when evicting pods/\"$(head -n 1 "$S/k8s/pods-$node")\" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget." >&2
+      echo "error: unable to drain node \"$node\" due to error: global timeout reached: $(sed -n 's/.*--timeout=\([^ ]*\).*/\1/p' <<<"$opts")" >&2; exit 1
+    elif [ "$(cat "$S/k8s/node-$node")" = True ]; then rm -f "$S/k8s/pods-$node"
     elif [[ "$opts" != *" --skip-wait-for-delete-timeout="* ]] && [ -s "$S/k8s/pods-$node" ]; then
       echo "error: unable to drain node \"$node\" due to error: global timeout reached" >&2; exit 1
     fi ;;
+  annotate)
+    node="\${args[2]}"; [ -f "$S/k8s/node-$node" ] || notfound nodes "$node"
+    case "\${args[3]}" in *-) rm -f "$S/k8s/annotation-$node" ;; *=*) printf %s "\${args[3]#*=}" >"$S/k8s/annotation-$node" ;; esac ;;
+  uncordon) [ -f "$S/k8s/node-\${args[1]}" ] || notfound nodes "\${args[1]}"; rm -f "$S/k8s/cordoned-\${args[1]}" ;;
+  wait)
+    node="\${args[1]#node/}"; [ -f "$S/k8s/node-$node" ] || notfound nodes "$node"
+    [ "$(cat "$S/k8s/node-$node")" = True ] || { echo "error: timed out waiting for the condition on nodes/$node" >&2; exit 1; } ;;
   delete)
     # The pod garbage collector removes the pods of a node that no longer exists.
     [ -f "$S/k8s/node-\${args[2]}" ] || notfound nodes "\${args[2]}"
     rm -f "$S/k8s/node-\${args[2]}" "$S/k8s/pods-\${args[2]}" "$S/k8s/cordoned-\${args[2]}" ;;
   *) echo "unknown verb \${args[0]}" >&2; exit 1 ;;
+esac`,
+    // etcd in its container: members in $S/etcd-members (`member list -w simple` lines), a snapshot
+    // written where etcdctl is told (the container's /var/lib/etcd is the host's).
+    crictl: sh`
+case "$1" in
+  ps) [ ! -f "$S/etcd-running" ] || echo 3f1c0ffee ;;
+  exec)
+    shift 2; args=(); for a in "$@"; do case "$a" in --*) ;; *) args+=("$a") ;; esac; done
+    case "\${args[1]} \${args[2]:-}" in
+      "member list") cat "$S/etcd-members" ;;
+      "member remove") grep -q "^\${args[3]}, " "$S/etcd-members" || { echo "Error: etcdserver: member not found" >&2; exit 1; }
+        grep -v "^\${args[3]}, " "$S/etcd-members" >"$S/etcd-members.new" || true; mv "$S/etcd-members.new" "$S/etcd-members"
+        printf 'Member %s removed from cluster 5a0c0ffee\n' "\${args[3]}" ;;
+      "snapshot save") mkdir -p "$(dirname "$R\${args[3]}")"; echo "etcd snapshot" >"$R\${args[3]}" ;;
+      *) echo "etcdctl: unknown command" >&2; exit 1 ;;
+    esac ;;
+  *) echo "crictl: unknown command $1" >&2; exit 1 ;;
+esac`,
+    // A certificate "expiring" within any window says so in its content.
+    openssl: sh`
+in=""; prev=""; for a in "$@"; do [ "$prev" = -in ] && in="$a"; prev="$a"; done
+case " $* " in
+  *" -checkend "*) ! grep -q expiring "$in" ;;
+  *" -enddate "*) if grep -q expiring "$in"; then echo "notAfter=Dec  1 00:00:00 2026 GMT"; else echo "notAfter=Nov 22 00:00:00 2027 GMT"; fi ;;
 esac`,
     wg: 'case "$1" in syncconf) cat "$3" >"$S/wg-live" ;; *) exit 0 ;; esac',
     "wg-quick": 'case "$1" in strip) grep -v -E "^(Address|DNS|MTU|Table|SaveConfig) *=" "$R/etc/wireguard/$2.conf" ;; *) exit 0 ;; esac',
@@ -571,5 +635,5 @@ function walk(dir: string, prefix: string, out: Record<string, string>): void {
 
 /** Calls that change a machine (everything but reads and queries). */
 export const MUTATING =
-    /^(wg syncconf|iptables -I|swapoff|modprobe|sysctl|curl .* -o |gpg .*--dearmor|apt-get|apt-mark (hold|unhold)|dnf|setenforce|kubeadm (init|join|reset|config images pull)|kubectl .*\b(apply|drain|delete)\b|systemctl (restart|reload|enable|disable|start|stop|daemon-reload))/;
+    /^(wg syncconf|iptables -I|swapoff|modprobe|sysctl|curl .* -o |gpg .*--dearmor|apt-get|apt-mark (hold|unhold)|dnf|setenforce|kubeadm (init|join|reset|config images pull|upgrade (apply|node)|certs renew)|kubectl .*\b(apply|drain|delete|annotate|uncordon)\b|crictl exec .*(member remove|snapshot save)|systemctl (restart|reload|enable|disable|start|stop|daemon-reload))/;
 export const mutating = (calls: readonly string[]): string[] => calls.filter((c) => MUTATING.test(c));

@@ -82,6 +82,22 @@ const CALLS: readonly CallRule[] = [
     { call: "kubelet --version", kind: "answer", why: "a query for the skew check, which needs both versions: without the kubelet's, kubeadm join's own checks apply" },
     { call: "kubectl -n kube-system get secret ", kind: "answer", why: "a query: NotFound means the token is created next" },
     { call: "kubectl apply -f -", kind: "fault" },
+    // Day 2 (issue 18): the rolling upgrade, certificate renewal, a control plane leaving.
+    { call: "kubectl get nodes -l ", kind: "fault" },
+    { call: /^kubectl get node \S+ -o jsonpath=\{\.(status\.nodeInfo|metadata\.annotations)/, kind: "fault" },
+    { call: "kubectl annotate node ", kind: "fault" },
+    { call: "kubectl uncordon ", kind: "fault" },
+    { call: "kubectl wait ", kind: "fault" },
+    { call: "kubeadm upgrade plan ", kind: "fault" },
+    { call: "kubeadm upgrade apply ", kind: "fault" },
+    { call: "kubeadm upgrade node", kind: "fault" },
+    { call: "kubeadm certs renew all", kind: "fault" },
+    { call: "crictl ps ", kind: "fault" },
+    { call: "crictl exec ", kind: "fault" },
+    { call: "openssl x509 -checkend ", kind: "answer", why: "a query: non-zero means the certificate expires within the window, and it is renewed (a renewal too many is harmless)" },
+    { call: "openssl x509 -enddate ", kind: "answer", why: "only the expiry date the last log line prints" },
+    { call: "systemctl start ", kind: "fault" },
+    { call: "sleep ", kind: "fault" },
     // Only NotFound (the stub's answer for an absent node) means "already left": any other failure
     // (an API server that does not answer) fails the step, which the next run retries.
     { call: /^kubectl get node \S+ -o name$/, kind: "fault" },
@@ -152,6 +168,29 @@ function inTheMesh(node: FakeNode): void {
 }
 function controlPlane(node: FakeNode): void {
     node.write("etc/kubernetes/admin.conf", "admin kubeconfig\n", 0o600);
+}
+
+const CP1 = "acme-dev-cp-1";
+const CP3 = "acme-dev-cp-3";
+const upgrade = (params: Record<string, string>) =>
+    composeScript(SCRIPTS.upgradeNode, { K8S_VERSION: "1.36.2", CONTAINERD_VERSION: "2.1.5", NODE_NAME: NODE, ROLE: "worker", FIRST: "0", ...params });
+/** A node object as the API server shows it: Ready, its kubelet and runtime, a control plane or not. */
+function nodeObject(node: FakeNode, name: string, o: { kubelet?: string; runtime?: string; controlPlane?: boolean; ready?: string } = {}): void {
+    node.set(`k8s/node-${name}`, o.ready ?? "True");
+    node.set(`k8s/kubelet-${name}`, `v${o.kubelet ?? "1.35.9"}`);
+    node.set(`k8s/runtime-${name}`, `containerd://${o.runtime ?? "2.1.5"}`);
+    if (o.controlPlane) node.set(`k8s/cp-${name}`);
+}
+/** A node prepared at 1.35.9 / containerd 2.1.5 that joined (or, as the first control plane, initialised) the cluster. */
+function inCluster(role: "control-plane" | "worker", opts: { first?: boolean; applied?: string } = {}) {
+    return (node: FakeNode): void => {
+        const r = node.run(prepare({ ROLE: role }));
+        assert.equal(r.status, 0, r.stderr);
+        node.write(`var/lib/infra/${opts.first ? "initialised" : "joined"}`, "");
+        node.write("etc/kubernetes/kubelet.conf", "kubelet kubeconfig\n", 0o600);
+        if (role === "control-plane") controlPlane(node);
+        node.set("control-plane-version", `${opts.applied ?? "1.35.9"}\n`);
+    };
 }
 
 const SCENARIOS: readonly Scenario[] = [
@@ -264,6 +303,103 @@ const SCENARIOS: readonly Scenario[] = [
             controlPlane(node);
             node.set(`k8s/node-${NODE}`, "Unknown");
             node.set(`k8s/pods-${NODE}`, "default/web-1\n");
+        },
+    },
+    {
+        name: "upgrade-node.sh, the first control plane 1.35.9 -> 1.36.2 (kubeadm upgrade apply, drained, kubelet restarted)",
+        step: "upgrade",
+        script: upgrade({ NODE_NAME: CP1, ROLE: "control-plane", FIRST: "1" }),
+        os: UBUNTU,
+        setup: (node) => {
+            inCluster("control-plane", { first: true })(node);
+            nodeObject(node, CP1, { controlPlane: true });
+            nodeObject(node, "acme-dev-cp-2", { controlPlane: true });
+        },
+    },
+    {
+        name: "upgrade-node.sh, another control plane (kubeadm upgrade node)",
+        step: "upgrade",
+        script: upgrade({ NODE_NAME: "acme-dev-cp-2", ROLE: "control-plane" }),
+        os: UBUNTU,
+        setup: (node) => {
+            inCluster("control-plane", { applied: "1.36.2" })(node);
+            nodeObject(node, "acme-dev-cp-2", { controlPlane: true });
+        },
+    },
+    { name: "upgrade-node.sh, a worker (drained before, by the first control plane)", step: "upgrade", script: upgrade({}), os: UBUNTU, setup: inCluster("worker", { applied: "1.36.2" }) },
+    {
+        name: "upgrade-node.sh, containerd 2.1.5 -> 2.2.1 on a worker at the same Kubernetes version",
+        step: "upgrade",
+        script: upgrade({ K8S_VERSION: "1.35.9", CONTAINERD_VERSION: "2.2.1" }),
+        os: UBUNTU,
+        setup: inCluster("worker"),
+        ownPoints: true,
+    },
+    {
+        name: "upgrade-node.sh, a Rocky Linux 9 worker",
+        step: "upgrade",
+        script: upgrade({}),
+        os: ROCKY,
+        setup: (node) => {
+            node.write("etc/selinux/config", "SELINUX=enforcing\n");
+            inCluster("worker", { applied: "1.36.2" })(node);
+        },
+    },
+    {
+        name: "upgrade-drain.sh, a worker at 1.35.9 with pods",
+        step: "upgrade-drain",
+        script: composeScript(SCRIPTS.upgradeDrain, { NODE_NAME: NODE, K8S_VERSION: "1.36.2", CONTAINERD_VERSION: "2.1.5" }),
+        os: UBUNTU,
+        setup: (node) => {
+            controlPlane(node);
+            nodeObject(node, NODE);
+            node.set(`k8s/pods-${NODE}`, "default/web-1\n");
+        },
+    },
+    {
+        name: "upgrade-uncordon.sh, a worker back at 1.36.2",
+        step: "upgrade-uncordon",
+        script: composeScript(SCRIPTS.upgradeUncordon, { NODE_NAME: NODE, K8S_VERSION: "1.36.2" }),
+        os: UBUNTU,
+        setup: (node) => {
+            controlPlane(node);
+            nodeObject(node, NODE, { kubelet: "1.36.2" });
+            node.set(`k8s/annotation-${NODE}`, "1.36.2");
+            node.set(`k8s/cordoned-${NODE}`);
+        },
+    },
+    {
+        name: "upgrade-snapshot.sh, before the control plane moves to 1.36.2 (etcd backups configured)",
+        step: "upgrade-snapshot",
+        script: composeScript(SCRIPTS.upgradeSnapshot, { K8S_VERSION: "1.36.2" }),
+        os: UBUNTU,
+        setup: (node) => {
+            inCluster("control-plane", { first: true })(node);
+            node.set("etcd-running");
+            node.write("etc/systemd/system/infra-etcd-backup.service", "[Service]\nType=oneshot\n");
+        },
+    },
+    {
+        name: "certs-renew.sh, certificates within the window",
+        step: "certs-renew",
+        script: composeScript(SCRIPTS.certsRenew, { WINDOW_DAYS: "30" }),
+        os: UBUNTU,
+        setup: (node) => {
+            node.write("etc/kubernetes/pki/apiserver.crt", "certificate expiring in 9 days\n");
+            for (const m of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]) node.write(`etc/kubernetes/manifests/${m}.yaml`, `${m} static pod\n`, 0o600);
+        },
+    },
+    {
+        name: "control-plane-leave.sh, a Ready control plane with an etcd member",
+        step: "control-plane-leave",
+        script: composeScript(SCRIPTS.controlPlaneLeave, { NODE_NAME: CP3 }),
+        os: UBUNTU,
+        setup: (node) => {
+            controlPlane(node);
+            nodeObject(node, CP3, { controlPlane: true });
+            node.set(`k8s/pods-${CP3}`, "kube-system/coredns-1\n");
+            node.set("etcd-running");
+            node.set("etcd-members", `8e9e05c52164694d, started, ${CP1}, https://10.0.1.2:2380, https://10.0.1.2:2379, false\n1f2e3d4c5b6a7980, started, ${CP3}, https://10.0.1.4:2380, https://10.0.1.4:2379, false\n`);
         },
     },
 ];

@@ -117,7 +117,16 @@ describe("prepare.sh", () => {
         const r = node.run(PREPARE("control-plane", "1.36.2"));
         assert.equal(r.status, 0, r.stderr);
         assert.ok(!r.calls.some((c) => /^apt-get install .*kubelet/.test(c)), r.calls.join("\n"));
-        assert.match(r.stdout, /warning: this node runs kubelet 1\.35\.9-1\.1, not 1\.36\.2; upgrade it with kubeadm upgrade/);
+        assert.match(r.stdout, /warning: this node runs kubelet 1\.35\.9-1\.1, not 1\.36\.2; the node's upgrade step upgrades it, in the cluster's order/);
+    });
+
+    it("leaves containerd alone on a node in the cluster, and pulls no images its kubeadm is too old for (issue 18)", () => {
+        const node = ubuntu.clone();
+        node.write("etc/kubernetes/kubelet.conf", "conf");
+        const r = node.run(composeScript(SCRIPTS.prepare, { K8S_VERSION: "1.36.2", CONTAINERD_VERSION: "2.2.1", NODE_IP: "10.0.1.2", ROLE: "control-plane" }));
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(r.calls.filter((c) => /^apt-get install .*(containerd|kubelet)|^kubeadm config images pull/.test(c)), []);
+        assert.match(r.stdout, /warning: this node runs containerd 2\.1\.5-1, not 2\.2\.1; the node's upgrade step replaces it, drained/);
     });
 
     it("counts a node as in the cluster only once its init or join finished (issue 13, defect 2)", () => {

@@ -36,7 +36,7 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         name: "unknown nested key (a typo)",
         config: withConfig((c) => (c["infra:kubernetes"].podCIDR = "10.244.0.0/16")),
         expected: [
-            "infra:kubernetes.podCIDR: unknown key; allowed keys: version, podCidr, serviceCidr, cni, calicoVersion, containerdVersion, joinTokenTtlHours, joinTokenRotation, apiEndpoint, virtualIp",
+            "infra:kubernetes.podCIDR: unknown key; allowed keys: version, podCidr, serviceCidr, cni, calicoVersion, containerdVersion, joinTokenTtlHours, joinTokenRotation, apiEndpoint, upgrade, virtualIp",
         ],
     },
     {

@@ -1,6 +1,9 @@
 /**
- * `npm run plan -- <stack> [--config-file FILE] [--out DIR]`: the real program under Pulumi's
- * mock runtime, no cloud credentials. Prints the resource tree and a `Plan:` line.
+ * `npm run plan -- <stack> [--config-file FILE] [--deployed DIR] [--out DIR]`: the real program
+ * under Pulumi's mock runtime, no cloud credentials. Prints the resource tree and a `Plan:` line.
+ * `--deployed` plans against a deployed state (another plan's `--out` directory): the day-2 rules
+ * and the rollout (an upgrade, nodes joining or leaving) are decided from it, as `pulumi up` decides
+ * them from the stack's last outputs.
  * Exit codes: 0 planned; 2 invalid configuration (problems on stderr); 3 planned, but a real
  * `pulumi up` would hang or fail (findings on stderr: await rules, Helm hooks, chart facts);
  * 1 anything else.
@@ -9,11 +12,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { isConfigError } from "../../infra/config/errors";
-import { diffPlans, readPlanDir, renderDiff } from "./diff";
+import { diffPlans, readPlanDir, renderDiff, rolloutSummary } from "./diff";
 import { renderTopology } from "./topology";
 import { planStack, renderCost, renderLookups, renderOutputs, renderTree, StackFileError, summaryLine, writePlan } from "./index";
 
-const USAGE = "usage: npm run plan -- <stack> [--config-file FILE] [--out DIR]\n       npm run plan -- diff <before-dir> <after-dir>";
+const USAGE = "usage: npm run plan -- <stack> [--config-file FILE] [--deployed DIR] [--out DIR]\n       npm run plan -- diff <before-dir> <after-dir>";
 
 async function main(argv: string[]): Promise<number> {
     let args;
@@ -21,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
         args = parseArgs({
             args: argv,
             allowPositionals: true,
-            options: { "config-file": { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+            options: { "config-file": { type: "string" }, deployed: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
         });
     } catch (e) {
         process.stderr.write(`plan: ${(e as Error).message}\n${USAGE}\n`);
@@ -38,7 +41,8 @@ async function main(argv: string[]): Promise<number> {
         }
         try {
             const [before, after] = [readPlanDir(args.positionals[1]), readPlanDir(args.positionals[2])];
-            process.stdout.write(`${renderDiff(diffPlans(before.resources, after.resources), { before: before.cost, after: after.cost })}\n`);
+            const diffs = diffPlans(before.resources, after.resources);
+            process.stdout.write(`${renderDiff(diffs, { before: before.cost, after: after.cost }, rolloutSummary(before.outputs, after.outputs, diffs))}\n`);
             return 0;
         } catch (e) {
             process.stderr.write(`plan: diff: ${(e as Error).message.split("\n")[0]}\n`);
@@ -55,7 +59,9 @@ async function main(argv: string[]): Promise<number> {
         return 1;
     }
     try {
-        const plan = await planStack(stack, args.values["config-file"]);
+        const deployed = args.values.deployed ? readPlanDir(args.values.deployed).outputs : undefined;
+        if (args.values.deployed && !deployed) throw new StackFileError(`--deployed ${args.values.deployed}: no outputs.json there (a plan's --out directory)`, 1);
+        const plan = await planStack(stack, args.values["config-file"], { deployed });
         for (const line of plan.log) process.stderr.write(`${line}\n`);
         process.stdout.write(`${renderTree(plan.resources)}\n\n`);
         const lookups = renderLookups(plan.lookups);

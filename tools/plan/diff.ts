@@ -11,6 +11,7 @@ import * as path from "node:path";
 import type { CostReport } from "./cost";
 import type { PlannedResource } from "./engine";
 import { topComponent } from "./report";
+import { describeRollout, type Lifecycle } from "../../infra/bootstrap/lifecycle";
 
 /** Inputs whose change makes the provider replace the resource (not update it in place). */
 const REPLACE_ON: Record<string, string[]> = {
@@ -238,8 +239,9 @@ const showShort = (v: unknown) => {
 const SYMBOL = { add: "+", remove: "-", replace: "+-", update: "~", ignore: "=" } as const;
 const IGNORED = "ignored (ignoreChanges)";
 
-export function renderDiff(diffs: readonly ResourceDiff[], costs?: { before?: CostReport; after?: CostReport }): string {
+export function renderDiff(diffs: readonly ResourceDiff[], costs?: { before?: CostReport; after?: CostReport }, rollout: readonly string[] = []): string {
     const lines: string[] = ["## Plan diff", ""];
+    if (rollout.length) lines.push("**Rollout** (what `pulumi up` does to the running cluster, in this order):", "", ...rollout.map((l) => `- ${l}`), "");
     const count = (k: ResourceDiff["kind"]) => diffs.filter((d) => d.kind === k).length;
     const withIgnored = diffs.filter((d) => d.ignored.length).length;
     lines.push(
@@ -278,8 +280,27 @@ export function renderDiff(diffs: readonly ResourceDiff[], costs?: { before?: Co
     return lines.join("\n");
 }
 
-export function readPlanDir(dir: string): { resources: PlannedResource[]; cost?: CostReport } {
+export function readPlanDir(dir: string): { resources: PlannedResource[]; cost?: CostReport; outputs?: Record<string, unknown> } {
     const resources = JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as PlannedResource[];
-    const costFile = path.join(dir, "cost.json");
-    return { resources, cost: fs.existsSync(costFile) ? (JSON.parse(fs.readFileSync(costFile, "utf8")) as CostReport) : undefined };
+    const read = <T>(file: string): T | undefined => (fs.existsSync(path.join(dir, file)) ? (JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as T) : undefined);
+    return { resources, cost: read<CostReport>("cost.json"), outputs: read<Record<string, unknown>>("outputs.json") };
+}
+
+const MACHINE = /^(hcloud:index\/server:Server|aws:ec2\/instance:Instance)$/;
+
+/**
+ * What `pulumi up` will do to the running cluster, in words (infra/bootstrap/lifecycle.ts), from
+ * the two plans' `lifecycle` outputs, and every machine the change replaces or resizes in place:
+ * each line that drains a node says so.
+ */
+export function rolloutSummary(before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined, diffs: readonly ResourceDiff[]): string[] {
+    const [b, a] = [before?.lifecycle, after?.lifecycle] as (Lifecycle | undefined)[];
+    const lines = describeRollout(b, a, a?.workerBatch ?? 1);
+    for (const d of diffs.filter((x) => MACHINE.test(x.resource.type))) {
+        const name = d.resource.name;
+        if (d.kind === "replace") lines.push(`replaces the machine of ${name}: drains it (a control plane also leaves etcd) before the machine goes, then the new machine joins under the same name`);
+        const resized = d.changes.find((c) => c.path === "serverType" || c.path === "instanceType");
+        if (d.kind === "update" && resized) lines.push(`resizes ${name} in place (${show(resized.before)} → ${show(resized.after)}): the provider powers the machine off without draining it; drain it first (kubectl drain ${name} --ignore-daemonsets)`);
+    }
+    return lines;
 }

@@ -123,6 +123,9 @@ export function runPlan(input: PlanInput, program: () => Promise<object>): Promi
     return run;
 }
 
+/** The organization a plan runs in: the DIY backend's constant (a StackReference to the stack itself reads `organization/<project>/<stack>`). */
+export const PLAN_ORGANIZATION = "organization";
+
 /** The time a plan runs at, unless INFRA_NOW says otherwise: two plans of one config agree whenever they run (the join token's window is read from the clock). */
 export const PLAN_NOW = "2026-01-01T00:00:00Z";
 
@@ -148,7 +151,7 @@ async function planOnce(input: PlanInput, program: () => Promise<object>): Promi
     }
     try {
         pulumi.runtime.setAllConfig(input.values, input.secretKeys);
-        await pulumi.runtime.setMocks(createMocks(input.stackReferences, input.values["aws:region"]), PROJECT, input.stack, input.preview ?? false);
+        await pulumi.runtime.setMocks(createMocks(input.stackReferences, input.values["aws:region"]), PROJECT, input.stack, input.preview ?? false, PLAN_ORGANIZATION);
         const monitor = (pulumi.runtime as unknown as { getMonitor(): Record<string, (...a: unknown[]) => unknown> }).getMonitor();
         wrapMonitor(monitor, secrets, resources, lookups, plainInputs, secretOutputs, (urn, o, plain) => {
             if (urn.endsWith(`::pulumi:pulumi:Stack::${PROJECT}-${input.stack}`)) {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { program } from "../../stacks";
 import { type CostReport, estimateCost, loadPrices } from "./cost";
-import { type PlanInput, type PlanResult, runPlan, SECRET } from "./engine";
+import { type PlanInput, type PlanResult, PLAN_ORGANIZATION, runPlan, SECRET } from "./engine";
 import type { StackReferenceOutputs } from "./mocks";
 import { parseStackFile, PROJECT, readStackFile, type StackFile, StackFileError } from "./stack-file";
 import { isConfigError, parseConfig } from "../../infra/config";
@@ -40,6 +40,12 @@ export interface StackPlan extends PlanResult {
 export interface PlanOptions {
     preview?: boolean;
     stackReferences?: Record<string, StackReferenceOutputs>;
+    /**
+     * The outputs of the stack as deployed (a plan's outputs.json, `--deployed`): what the program's
+     * StackReference to its own stack reads, so that a plan shows the rollout from that state.
+     * Absent: a stack never deployed.
+     */
+    deployed?: Record<string, unknown>;
 }
 
 /**
@@ -91,8 +97,9 @@ async function baseStackOutputs(stack: string, file: StackFile): Promise<Record<
 
 /** Plans a parsed stack file under the mock runtime. Throws `ConfigError` for an invalid config. */
 export async function planFile(stack: string, file: StackFile, opts: PlanOptions = {}): Promise<StackPlan> {
-    const stackReferences = opts.stackReferences ?? (await baseStackOutputs(stack, file));
-    const input: PlanInput = { stack, values: file.values, secretKeys: file.secretKeys, ...opts, stackReferences };
+    const self = opts.deployed ? { [`${PLAN_ORGANIZATION}/${PROJECT}/${stack}`]: { outputs: opts.deployed, secretOutputNames: [] } } : {};
+    const stackReferences = { ...(opts.stackReferences ?? (await baseStackOutputs(stack, file))), ...self };
+    const input: PlanInput = { stack, values: file.values, secretKeys: file.secretKeys, preview: opts.preview, stackReferences };
     const result = await runPlan(input, program);
     const provides = parseConfig({ project: PROJECT, stack, values: file.values, secretKeys: new Set(file.secretKeys) }).choices.provides;
     const findings = awaitFindings(result.resources, { loadBalancer: provides?.loadBalancer ?? false, ingressClass: provides?.ingressClass });

@@ -155,6 +155,42 @@ os_family() {
   esac
 }
 
+# installed_version PACKAGE: the installed version (apt: 1.35.9-1.1, dnf: 1.35.9), empty when it
+# is not installed. Needs `family` (os_family).
+installed_version() {
+  if [ "${family:?}" = apt ]; then
+    dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true
+  else
+    rpm -q --qf '%{VERSION}' "$1" 2>/dev/null || true
+  fi
+}
+
+# hold_packages PACKAGE...: apt holds them (unattended upgrades and `apt upgrade` leave them).
+hold_packages() {
+  local held package todo=()
+  held=$(apt-mark showhold 2>/dev/null || true)
+  for package in "$@"; do grep -qx "$package" <<<"$held" || todo+=("$package"); done
+  if [ "${#todo[@]}" -gt 0 ]; then apt-mark hold "${todo[@]}" >/dev/null; fi
+}
+
+# version_gt A B: x.y.z A is newer than B.
+version_gt() { [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n 1)" = "$1" ]; }
+# minor_of 1.35.9 -> 35
+minor_of() { local v="${1#v}"; v="${v#*.}"; printf '%s\n' "${v%%.*}"; }
+
+# kubernetes_apt_repo MINOR: pkgs.k8s.io's repository of that minor version (one per minor), its
+# key fetched whole or not at all. Returns 0 when the list changed (apt-get update is due).
+kubernetes_apt_repo() {
+  [ -s "$ROOT/etc/apt/keyrings/kubernetes-$1.gpg" ] || fetch_keyring "$K8S_REPO/v$1/deb/Release.key" "/etc/apt/keyrings/kubernetes-$1.gpg"
+  echo "deb [signed-by=/etc/apt/keyrings/kubernetes-$1.gpg] $K8S_REPO/v$1/deb/ /" | write_file /etc/apt/sources.list.d/kubernetes.list 0644
+}
+
+# kubernetes_rpm_repo MINOR: the same for dnf; the packages are excluded from plain updates.
+kubernetes_rpm_repo() {
+  printf '[kubernetes]\nname=Kubernetes\nbaseurl=%s/v%s/rpm/\nenabled=1\ngpgcheck=1\ngpgkey=%s/v%s/rpm/repodata/repomd.xml.key\nexclude=kubelet kubeadm kubectl cri-tools kubernetes-cni\n' "$K8S_REPO" "$1" "$K8S_REPO" "$1" |
+    write_file /etc/yum.repos.d/kubernetes.repo 0644 || true
+}
+
 # assemble_wireguard: wg0.conf = this stack's configuration + the peers other stacks added in
 # /etc/wireguard/peers.d. Returns 0 when the file changed.
 assemble_wireguard() {
@@ -193,16 +229,29 @@ apply_wg0() {
   settle wg0 bring_up_wg0
 }
 
-# drain_node NAME: evicts a node's pods (respecting disruption budgets) and deletes its Node
-# object; on a NotReady node, whose pods can never confirm their end, without waiting for them.
+# drain_node NAME: evicts a node's pods (evict_node) and deletes its Node object (delete_node).
 drain_node() {
-  local node="$1" ready pods out
-  export KUBECONFIG="$ROOT/etc/kubernetes/admin.conf"
-  # Only "not found" means gone: an API server that does not answer must not pass for it.
-  if ! out=$(kubectl get node "$node" -o name 2>&1); then
-    case "$out" in *NotFound* | *"not found"*) log "node $node is not in the cluster; nothing to drain"; return 0 ;; esac
-    fail "cannot read node $node from the API server: $out"
+  if node_exists "$1"; then
+    evict_node "$1"
+    delete_node "$1"
   fi
+}
+
+# node_exists NAME: the node is in the cluster. Only "not found" means gone: an API server that
+# does not answer must not pass for it (the step fails instead).
+node_exists() {
+  local out
+  if ! out=$(KUBECONFIG="$ROOT/etc/kubernetes/admin.conf" kubectl get node "$1" -o name 2>&1); then
+    case "$out" in *NotFound* | *"not found"*) log "node $1 is not in the cluster; nothing to drain"; return 1 ;; esac
+    fail "cannot read node $1 from the API server: $out"
+  fi
+}
+
+# evict_node NAME: evicts a node's pods, respecting disruption budgets; on a NotReady node, whose
+# pods can never confirm their end, without waiting for them.
+evict_node() {
+  local node="$1" ready pods
+  export KUBECONFIG="$ROOT/etc/kubernetes/admin.conf"
   : "${DRAIN_TIMEOUT:=300}"
   ready=$(kubectl get node "$node" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
   if [ "$ready" = True ]; then
@@ -215,6 +264,22 @@ drain_node() {
       log "warning: the drain of $node did not finish; deleting the node object anyway"
     log "forced off $node: ${pods:-no pods}"
   fi
-  kubectl delete node "$node" --wait=true --timeout=120s
-  log "removed $node"
+}
+
+# delete_node NAME: deletes the Node object (the pod garbage collector removes what ran there).
+delete_node() {
+  KUBECONFIG="$ROOT/etc/kubernetes/admin.conf" kubectl delete node "$1" --wait=true --timeout=120s
+  log "removed $1"
+}
+
+# etcdctl_local ARGS...: etcdctl inside this control plane's own etcd container (the cluster's
+# exact etcd), with the healthcheck client's certificate.
+etcdctl_local() {
+  local container
+  container=$(crictl ps --name etcd -q | head -n 1)
+  [ -n "$container" ] || fail "no etcd container runs on this node"
+  crictl exec "$container" etcdctl --endpoints=https://127.0.0.1:2379 \
+    --cacert=/etc/kubernetes/pki/etcd/ca.crt \
+    --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt \
+    --key=/etc/kubernetes/pki/etcd/healthcheck-client.key "$@"
 }

@@ -25,12 +25,6 @@ family=$(os_family)
 
 apply_sysctls() { sysctl --system >/dev/null; }
 reload_network_manager() { if systemctl is-active --quiet NetworkManager; then systemctl reload NetworkManager; fi; }
-hold_packages() {
-  local held package todo=()
-  held=$(apt-mark showhold 2>/dev/null || true)
-  for package in "$@"; do grep -qx "$package" <<<"$held" || todo+=("$package"); done
-  if [ "${#todo[@]}" -gt 0 ]; then apt-mark hold "${todo[@]}" >/dev/null; fi
-}
 
 # What the rest needs on a minimal image (the kubeadm install guide installs the same first).
 if [ "$family" = apt ]; then
@@ -93,14 +87,6 @@ settle sysctl apply_sysctls
 joined=false
 in_cluster && joined=true
 
-installed_version() {
-  if [ "$family" = apt ]; then
-    dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true
-  else
-    rpm -q --qf '%{VERSION}' "$1" 2>/dev/null || true
-  fi
-}
-
 if [ "$family" = apt ]; then
   # shellcheck source=/dev/null
   . "$ROOT/etc/os-release"
@@ -109,15 +95,17 @@ if [ "$family" = apt ]; then
   [ -s "$ROOT/etc/apt/keyrings/docker.asc" ] || fetch "$DOCKER_REPO/$ID/gpg" /etc/apt/keyrings/docker.asc
   if echo "deb [signed-by=/etc/apt/keyrings/docker.asc] $DOCKER_REPO/$ID $VERSION_CODENAME stable" |
     write_file /etc/apt/sources.list.d/docker.list 0644; then repos_changed=true; fi
-  [ -s "$ROOT/etc/apt/keyrings/kubernetes-$K8S_MINOR.gpg" ] || fetch_keyring "$K8S_REPO/v$K8S_MINOR/deb/Release.key" "/etc/apt/keyrings/kubernetes-$K8S_MINOR.gpg"
-  if echo "deb [signed-by=/etc/apt/keyrings/kubernetes-$K8S_MINOR.gpg] $K8S_REPO/v$K8S_MINOR/deb/ /" |
-    write_file /etc/apt/sources.list.d/kubernetes.list 0644; then repos_changed=true; fi
+  if kubernetes_apt_repo "$K8S_MINOR"; then repos_changed=true; fi
   wanted_containerd=false
   [[ "$(installed_version containerd.io)" == "$CONTAINERD_VERSION"-* ]] || wanted_containerd=true
+  if $wanted_containerd && $joined; then
+    log "warning: this node runs containerd $(installed_version containerd.io), not $CONTAINERD_VERSION; the node's upgrade step replaces it, drained"
+    wanted_containerd=false
+  fi
   wanted_k8s=false
   [[ "$(installed_version kubeadm)" == "$K8S_VERSION"-* && "$(installed_version kubelet)" == "$K8S_VERSION"-* ]] || wanted_k8s=true
   if $wanted_k8s && $joined; then
-    log "warning: this node runs kubelet $(installed_version kubelet), not $K8S_VERSION; upgrade it with kubeadm upgrade"
+    log "warning: this node runs kubelet $(installed_version kubelet), not $K8S_VERSION; the node's upgrade step upgrades it, in the cluster's order"
     wanted_k8s=false
   fi
   if $repos_changed || $wanted_containerd || $wanted_k8s; then apt_update; fi
@@ -142,14 +130,15 @@ else
   # shellcheck disable=SC2016 # $releasever and $basearch are dnf's variables, written literally.
   printf '[docker-ce-stable]\nname=Docker CE\nbaseurl=%s/rhel/$releasever/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=%s/rhel/gpg\nexclude=containerd.io\n' "$DOCKER_REPO" "$DOCKER_REPO" |
     write_file /etc/yum.repos.d/docker-ce.repo 0644 || true
-  printf '[kubernetes]\nname=Kubernetes\nbaseurl=%s/v%s/rpm/\nenabled=1\ngpgcheck=1\ngpgkey=%s/v%s/rpm/repodata/repomd.xml.key\nexclude=kubelet kubeadm kubectl cri-tools kubernetes-cni\n' "$K8S_REPO" "$K8S_MINOR" "$K8S_REPO" "$K8S_MINOR" |
-    write_file /etc/yum.repos.d/kubernetes.repo 0644 || true
-  if [ "$(installed_version containerd.io)" != "$CONTAINERD_VERSION" ]; then
+  kubernetes_rpm_repo "$K8S_MINOR"
+  if $joined && [ "$(installed_version containerd.io)" != "$CONTAINERD_VERSION" ]; then
+    log "warning: this node runs containerd $(installed_version containerd.io), not $CONTAINERD_VERSION; the node's upgrade step replaces it, drained"
+  elif [ "$(installed_version containerd.io)" != "$CONTAINERD_VERSION" ]; then
     log "installing containerd $CONTAINERD_VERSION"
     dnf install -y -q --disableexcludes=docker-ce-stable "containerd.io-$CONTAINERD_VERSION"
   fi
   if $joined && [ "$(installed_version kubelet)" != "$K8S_VERSION" ]; then
-    log "warning: this node runs kubelet $(installed_version kubelet), not $K8S_VERSION; upgrade it with kubeadm upgrade"
+    log "warning: this node runs kubelet $(installed_version kubelet), not $K8S_VERSION; the node's upgrade step upgrades it, in the cluster's order"
   elif [ "$(installed_version kubeadm)" != "$K8S_VERSION" ] || [ "$(installed_version kubelet)" != "$K8S_VERSION" ]; then
     log "installing kubeadm, kubelet and kubectl $K8S_VERSION"
     dnf install -y -q --disableexcludes=kubernetes "kubelet-$K8S_VERSION" "kubeadm-$K8S_VERSION" "kubectl-$K8S_VERSION"
@@ -207,7 +196,9 @@ settle daemon-reload systemctl daemon-reload
 systemctl is-enabled --quiet kubelet || systemctl enable kubelet
 
 # Control planes pull their images now, in parallel with the other nodes' preparation.
-if [ "$ROLE" = control-plane ] && [ ! -f "$ROOT/var/lib/infra/images-pulled-$K8S_VERSION" ]; then
+# (Not on a node in the cluster: its kubeadm is still the running version's, and the upgrade step
+# pulls the new version's images with the new kubeadm.)
+if [ "$ROLE" = control-plane ] && ! $joined && [ ! -f "$ROOT/var/lib/infra/images-pulled-$K8S_VERSION" ]; then
   log "pulling control-plane images for v$K8S_VERSION"
   kubeadm config images pull --kubernetes-version "v$K8S_VERSION" >/dev/null
   install -d -m 0755 "$ROOT/var/lib/infra"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# upgrade-uncordon: runs on the first control plane after a worker's upgrade step. A worker that
+# upgrade-drain drained (its annotation) must come back Ready at the stack's versions; then it is
+# uncordoned and the annotation removed. A node cordoned by anyone else stays cordoned.
+# Parameters: NODE_NAME, K8S_VERSION, READY_TIMEOUT (seconds).
+set -euo pipefail
+export STEP="upgrade-uncordon"
+: "${NODE_NAME:?}" "${K8S_VERSION:?}" "${READY_TIMEOUT:=300}"
+export KUBECONFIG="$ROOT/etc/kubernetes/admin.conf"
+ANNOTATION=infra.local/drained-for-upgrade
+
+if ! drained=$(kubectl get node "$NODE_NAME" -o "jsonpath={.metadata.annotations.${ANNOTATION//./\\.}}" 2>&1); then
+  case "$drained" in *NotFound* | *"not found"*) log "$NODE_NAME is not in the cluster; nothing to uncordon"; exit 0 ;; esac
+  fail "cannot read node $NODE_NAME from the API server: $drained"
+fi
+if [ -z "$drained" ]; then
+  log "$NODE_NAME was not drained for an upgrade; left as it is"
+  exit 0
+fi
+log "waiting up to ${READY_TIMEOUT}s for $NODE_NAME to be Ready"
+kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout="${READY_TIMEOUT}s" >/dev/null
+kubelet=$(kubectl get node "$NODE_NAME" -o 'jsonpath={.status.nodeInfo.kubeletVersion}')
+[ "${kubelet#v}" = "$K8S_VERSION" ] || fail "$NODE_NAME is Ready with kubelet ${kubelet#v}, not $K8S_VERSION; it stays cordoned"
+kubectl uncordon "$NODE_NAME" >/dev/null
+kubectl annotate node "$NODE_NAME" "$ANNOTATION-" >/dev/null
+log "$NODE_NAME is back: kubelet $K8S_VERSION, uncordoned"
