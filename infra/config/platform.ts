@@ -17,6 +17,7 @@ export const PLATFORM_NAMESPACES = {
     nfs: "nfs-provisioner",
     localPath: "local-path-storage",
     metallb: "metallb-system",
+    kured: "kured",
 } as const;
 const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease", "calico-system", "calico-apiserver"];
 

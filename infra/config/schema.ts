@@ -396,6 +396,23 @@ const platform = strict({
     metricsServer: strict({ enabled: z.boolean().default(true).describe("Install metrics-server (kubelet certificates verified; serving certificates approved by kubelet-csr-approver). Defaults to true.") })
         .default({ enabled: true }),
     storage: storage.default(storage.parse({})),
+    kured: strict({
+        enabled: z.boolean().default(false).describe("Install kured (chart pinned): it reboots nodes whose unattended upgrades ask for it (/var/run/reboot-required), one at a time, drained (PodDisruptionBudgets respected), inside the window. Defaults to false."),
+        days: z
+            .array(z.enum(["mo", "tu", "we", "th", "fr", "sa", "su"], { error: "must be a day: mo, tu, we, th, fr, sa or su" }))
+            .min(1)
+            .default(["mo", "tu", "we", "th", "fr", "sa", "su"])
+            .describe("Days reboots may happen. Defaults to every day."),
+        start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: "must be a time HH:MM (24 hours)" }).default("02:00").describe("Start of the reboot window, HH:MM. Defaults to 02:00."),
+        end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: "must be a time HH:MM (24 hours)" }).default("05:00").describe("End of the reboot window, HH:MM (before start: the window crosses midnight). Defaults to 05:00."),
+        timeZone: z
+            .string()
+            .regex(/^(UTC|[A-Z][A-Za-z_]+(\/[A-Z][A-Za-z_+-]+){1,2})$/, { error: "must be an IANA time zone such as UTC or Europe/Madrid" })
+            .default("UTC")
+            .describe("Time zone of the window (IANA). Defaults to UTC."),
+    })
+        .default({ enabled: false, days: ["mo", "tu", "we", "th", "fr", "sa", "su"], start: "02:00", end: "05:00", timeZone: "UTC" })
+        .describe("OS patches: an opt-in reboot coordinator for nodes that need a reboot after unattended upgrades."),
     loadBalancer: strict({
         network: cidr().describe("The on-prem nodes' LAN (a CIDR) the addresses are announced on: ARP reaches only that segment."),
         addresses: z

@@ -6,6 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { installKured } from "./kured";
 import type { PlatformChoices, Settings } from "../config";
 import { CertManager, type IssuerName } from "./cert-manager";
 import { AwsCloud, HetznerCloud } from "./cloud";
@@ -118,6 +119,7 @@ export function createPlatform(name: string, args: PlatformArgs, parent: pulumi.
         const metrics = { provider, dependsOn: base, kubeletInsecureTls: c.kubeletInsecureTls, nodeNameRegex: args.nodeNameRegex, nodeNetworks: args.nodeNetworks };
         ready.push(new MetricsServer(`${name}-metrics`, metrics, child).chart);
     }
+    if (s.kured.enabled) installKured(`${name}-kured`, s.kured, provider, base, parent);
     return { issuer, ready, ingressPublishesStatus };
 }
 

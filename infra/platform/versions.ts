@@ -25,6 +25,8 @@ export const CHARTS = {
     // Percona Operator for MySQL (XtraDB Cluster): the operator, and the cluster it reconciles; one version for both.
     // L2 mode only (FRR-K8s off); read at metallb/metallb v0.16.1 charts/metallb.
     metallb: { chart: "metallb", version: "0.16.1", repo: "https://metallb.github.io/metallb" },
+    // kured 1.23.0 (the chart's appVersion; ghcr.io/kubereboot/kured); no hooks, no CRDs (kubereboot/charts kured-6.1.0).
+    kured: { chart: "kured", version: "6.1.0", repo: "https://kubereboot.github.io/charts" },
     perconaOperator: { chart: "pxc-operator", version: "1.20.0", repo: "https://percona.github.io/percona-helm-charts/" },
     perconaDb: { chart: "pxc-db", version: "1.20.0", repo: "https://percona.github.io/percona-helm-charts/" },
 } as const satisfies Record<string, ChartRef>;
@@ -150,6 +152,15 @@ export const CHART_FACTS: Record<string, ChartFacts> = {
         podSecurity: () => "privileged",
         implementsLoadBalancer: true,
         fixedObjects: () => [{ kind: "ValidatingWebhookConfiguration", name: "metallb-webhook-configuration" }],
+    },
+    kured: {
+        version: "6.1.0",
+        source: "kubereboot/charts@kured-6.1.0 charts/kured (image ghcr.io/kubereboot/kured:1.23.0, the appVersion)",
+        // No helm.sh/hook, no crds/ directory, no Job: a DaemonSet, its RBAC and ServiceAccount.
+        hooks: none,
+        crdGroups: none,
+        // hostPID and a privileged container (nsenter into the host's mount namespace to reboot), a hostPath for the sentinel.
+        podSecurity: () => "privileged",
     },
     "kubelet-csr-approver": {
         version: "1.2.14",

@@ -38,6 +38,9 @@ export function platformProblems(s: Settings, choice: PlatformChoices, add: Repo
     });
     storageClassProblems(s, choice, add);
     loadBalancerPoolProblems(s, choice, add);
+    // kured reboots the nodes this stack prepared (their unattended upgrades write the sentinel).
+    if (s.platform.kured.enabled && s.mode !== "cluster")
+        add(P("platform", "kured", "enabled"), s.mode === "apps-only" ? "reboots nodes this stack builds; an existing cluster's nodes are patched by whoever runs them" : "is the base cluster's setting");
 }
 
 /** The on-prem address pool: announced by ARP from on-prem nodes, so on their LAN and taken by nothing else. */
