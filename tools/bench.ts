@@ -2,11 +2,14 @@
  * `npm run bench` (a benchmark, not a test):
  * 1. wall time of `npm run plan -- <stack>` for every stack file, median of 5, as a user feels it;
  * 2. how the plan scales: synthetic clusters of 10, 100 and 500 workers, planned in-process;
- * 3. the bootstrap's critical path (longest chain of remote commands) for 1+1, 3+3 and 3+500 nodes.
+ * 3. the bootstrap's critical path (longest chain of remote commands) for 1+1, 3+3 and 3+500 nodes;
+ * 4. a rolling upgrade's modelled duration for 3+3 and 3+50 nodes (minutes per step from
+ *    infra/bootstrap/lifecycle.ts), and the chain of steps its plan orders.
  * Exits 1 when a budget is exceeded: the dev stack in 5 s, 500 workers in 20 s, 6 steps (up to 3 control planes).
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
+import { MINUTES, rolloutMinutes } from "../infra/bootstrap/lifecycle";
 import { commandsPerNode, criticalPath, planText, REPO_ROOT, stackNames, syntheticStack } from "./plan";
 
 const RUNS = 5;
@@ -73,6 +76,17 @@ async function main(): Promise<number> {
         console.log(
             `  ${cps}+${String(workers).padEnd(4)} critical path ${path.length} steps (budget ${CRITICAL_PATH_BUDGET}: ${tooLong ? "OVER" : "ok"}): ${path.map((n) => n.replace(/^.*-(\d+-)?/, "")).join(" -> ")}; commands per node ${Math.min(...counts)}..${Math.max(...counts)}`,
         );
+    }
+
+    console.log(`\nrolling upgrade (1.35.9 -> 1.36.2): modelled minutes (snapshot ${MINUTES.snapshot}, first control plane ${MINUTES.firstControlPlane}, each other ${MINUTES.controlPlane}, each worker batch ${MINUTES.worker})`);
+    for (const [cps, workers] of [[3, 3], [3, 50]]) {
+        const text = syntheticStack(workers, cps);
+        const deployed = await planText("bench", text);
+        const bumped = await planText("bench", text.replace(/version: 1\.35\.9/, "version: 1.36.2"), { deployed: deployed.plainOutputs });
+        // The rollout's chain in the plan: every upgrade step, in the order the dependencies allow.
+        const steps = criticalPath(bumped.resources.filter((r) => /-upgrade(-snapshot|-drain|-uncordon)?$/.test(r.name))).length;
+        const batches = [1, 5].map((b) => `batch ${b}: about ${rolloutMinutes(cps, workers, b)} min`).join(", ");
+        console.log(`  ${cps}+${String(workers).padEnd(4)} ${steps} steps one after another (batch 1); ${batches}`);
     }
     return failed ? 1 : 0;
 }

@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
+import { MINUTES, rolloutMinutes } from "../../infra/bootstrap/lifecycle";
 import { isConfigError } from "../../infra/config";
-import { type PlannedResource, planText, REPO_ROOT, type StackPlan } from "../../tools/plan";
+import { criticalPath, type PlannedResource, planText, REPO_ROOT, type StackPlan, syntheticStack } from "../../tools/plan";
 import { diffPlans, rolloutSummary } from "../../tools/plan/diff";
 
 type Config = Record<string, any>;
@@ -173,5 +174,36 @@ describe("node lifecycle", () => {
         assert.match(String(guard.inputs.delete), /drain: runs on the first control plane/);
         const lines = rolloutSummary(before.outputs, after.outputs, diffPlans(before.resources, after.resources));
         assert.ok(lines.some((l) => l.startsWith("replaces the machine of acme-dev-workers-1: drains it")), lines.join("\n"));
+    });
+});
+
+describe("certificates", () => {
+    it("renews the control planes' certificates one at a time when an up falls within the window, without a version change", async () => {
+        const stack = stackConfig("prod");
+        const deployed = await planText("prod", text(stack));
+        const lifecycle = deployed.plainOutputs.lifecycle as { certificates: { expires: string; renewed: string } };
+        // The plan runs at INFRA_NOW (2026-01-01): certificates expiring ten days later are due (window: 30 days).
+        const due = { ...deployed.plainOutputs, lifecycle: { ...lifecycle, certificates: { renewed: "2025-01-11T00:00:00.000Z", expires: "2026-01-11T00:00:00.000Z" } } };
+        const after = await planText("prod", text(stack), { deployed: due });
+        const certs = ["k8s-cp-1", "k8s-cp-2", "k8s-cp-3"].map((n) => after.resources.find((r) => r.name === `${n}-certs`)!);
+        for (const c of certs) assert.deepEqual(c.inputs.triggers, ["2026-01-01T00:00:00.000Z"], "a new renewal date runs the step");
+        assertOrder(after.resources, certs.map((c) => c.name));
+        assert.equal((after.outputs.lifecycle as { certificates: { expires: string } }).certificates.expires, "2027-01-01T00:00:00.000Z");
+        const lines = rolloutSummary(due, after.plainOutputs, []);
+        assert.ok(lines.includes("renew the control planes' certificates (expiring 2026-01-11), 3 control planes one at a time: valid until 2027-01-01"), lines.join("\n"));
+        // Outside the window nothing changes.
+        const calm = await planText("prod", text(stack), { deployed: deployed.plainOutputs });
+        assert.deepEqual(calm.resources.find((r) => r.name === "k8s-cp-1-certs")!.inputs.triggers, [lifecycle.certificates.renewed]);
+    });
+});
+
+describe("the rolling upgrade's length (npm run bench)", () => {
+    it("chains 1 snapshot, each control plane and three steps per worker; the model adds up the steps' minutes", async () => {
+        const text3 = syntheticStack(3, 3);
+        const deployed = await planText("bench", text3);
+        const bumped = await planText("bench", text3.replace(/version: 1\.35\.9/, "version: 1.36.2"), { deployed: deployed.plainOutputs });
+        assert.equal(criticalPath(bumped.resources.filter((r) => /-upgrade(-snapshot|-drain|-uncordon)?$/.test(r.name))).length, 1 + 3 + 3 * 3);
+        assert.equal(rolloutMinutes(3, 3, 1), MINUTES.snapshot + MINUTES.firstControlPlane + 2 * MINUTES.controlPlane + 3 * MINUTES.worker);
+        assert.equal(rolloutMinutes(3, 50, 5), MINUTES.snapshot + MINUTES.firstControlPlane + 2 * MINUTES.controlPlane + 10 * MINUTES.worker);
     });
 });
