@@ -71,3 +71,16 @@ describe("npm run plan", () => {
         assert.match(r.stderr.trim(), /^plan: .*broken\.yaml:\d+:\d+: YAML does not parse: /);
     });
 });
+
+describe("the README's upgrade preview (Upgrades and day-2)", () => {
+    it("runs as written and prints the rollout the README shows", () => {
+        const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+        const section = readme.slice(readme.indexOf("## Upgrades and day-2"));
+        const commands = /```sh\n([\s\S]*?)```/.exec(section)![1];
+        const shown = /```text\n([\s\S]*?)```/.exec(section)![1];
+        const dir = tmp();
+        const r = spawnSync("bash", ["-euo", "pipefail", "-c", commands.replaceAll("/tmp/", `${dir}/`)], { cwd: REPO_ROOT, encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        for (const line of shown.split("\n").filter(Boolean)) assert.ok(r.stdout.includes(line.replace(/, \.\.\.$/, "")), `the diff does not print: ${line}\n${r.stdout.slice(0, 2000)}`);
+    });
+});
