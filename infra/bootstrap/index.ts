@@ -202,7 +202,7 @@ export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, par
     const r = args.rollout;
     const serial = r.upgrading;
     const upgrade: UpgradeSettings = { version: k.version, containerdVersion: k.containerdVersion, drainTimeoutSeconds: r.drainTimeoutSeconds };
-    const snapshot = upgradeSnapshot(name, first, k.version, [init], parent);
+    const snapshot = upgradeSnapshot(first, k.version, [init], parent);
     const upgrades = new Map<string, command.remote.Command>([[first.name, upgradeNode(first, upgrade, true, [snapshot, prepares.get(first.name)!], parent)]]);
     let controlPlaneTail: command.remote.Command = upgrades.get(first.name)!;
     const joins = new Map<string, command.remote.Command>();

@@ -30,9 +30,9 @@ function step(name: string, connection: SshConnection, script: string, o: pulumi
     return new command.remote.Command(name, { connection, create: run, update: run }, o);
 }
 
-/** `<cluster>-upgrade-snapshot`, on the first control plane: etcd snapshotted before its upgrade step. */
-export function upgradeSnapshot(name: string, first: ClusterNode, version: string, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
-    return step(`${name}-upgrade-snapshot`, first.connection, composeScript(SCRIPTS.upgradeSnapshot, { K8S_VERSION: version }), opts(parent, dependsOn, 20));
+/** `<first cp>-upgrade-snapshot`: etcd snapshotted before the first control plane's upgrade step. */
+export function upgradeSnapshot(first: ClusterNode, version: string, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
+    return step(`${first.name}-upgrade-snapshot`, first.connection, composeScript(SCRIPTS.upgradeSnapshot, { K8S_VERSION: version }), opts(parent, dependsOn, 20));
 }
 
 /** `<node>-upgrade`: the node at the stack's versions (`kubeadm upgrade apply` on the first control plane). */

@@ -11,7 +11,7 @@ import * as YAML from "yaml";
 import { MINUTES, rolloutMinutes } from "../../infra/bootstrap/lifecycle";
 import { isConfigError } from "../../infra/config";
 import { criticalPath, type PlannedResource, planText, REPO_ROOT, type StackPlan, syntheticStack } from "../../tools/plan";
-import { diffPlans, rolloutSummary } from "../../tools/plan/diff";
+import { diffPlans, renderDiff, rolloutSummary } from "../../tools/plan/diff";
 
 type Config = Record<string, any>;
 const stackConfig = (stack: string): Config => (YAML.parse(fs.readFileSync(`${REPO_ROOT}/Pulumi.${stack}.yaml`, "utf8")) as { config: Config }).config;
@@ -107,6 +107,10 @@ describe("a version bump of a running cluster plans kubeadm's rolling upgrade", 
         const lines = rolloutSummary(before.outputs, after.outputs, diffPlans(before.resources, after.resources));
         assert.match(lines[0], /^upgrade 1\.35\.9 -> 1\.36\.2: snapshot etcd, 3 control planes one at a time, \d+ workers one at a time \(about \d+ min\)$/);
         assert.match(lines[1], /^drains every node in turn \(PodDisruptionBudgets respected\): k8s-cp-1, k8s-cp-2, k8s-cp-3, /);
+        // A script's change shows as the lines it changes, not as two whole scripts.
+        const md = renderDiff(diffPlans(before.resources, after.resources), undefined, lines);
+        assert.ok(md.includes("- `~` update `command:remote:Command` **k8s-cp-2-upgrade**\n  - `create`: script lines `- K8S_VERSION='1.35.9'`, `+ K8S_VERSION='1.36.2'`"), md.slice(0, 3000));
+        assert.ok(md.indexOf("**Rollout**") < md.indexOf("### "), "the rollout comes before the resources");
     });
 });
 

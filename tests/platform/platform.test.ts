@@ -39,6 +39,7 @@ const PINNED: Record<string, [version: string, repo: string]> = {
     traefik: ["41.3.0", "https://traefik.github.io/charts"],
     "cert-manager": ["v1.21.2", "https://charts.jetstack.io"],
     "metrics-server": ["3.13.1", "https://kubernetes-sigs.github.io/metrics-server"],
+    kured: ["6.1.0", "https://kubereboot.github.io/charts"],
     "kubelet-csr-approver": ["1.2.14", "https://postfinance.github.io/kubelet-csr-approver"],
     "hcloud-cloud-controller-manager": ["1.35.0", "https://charts.hetzner.cloud"],
     "hcloud-csi": ["2.22.1", "https://charts.hetzner.cloud"],

@@ -236,6 +236,20 @@ const showShort = (v: unknown) => {
     const s = v === undefined ? undefined : JSON.stringify(v);
     return s === undefined ? "—" : s.length > 80 ? `\`${s.slice(0, 60)}…\` (${s.length} characters)` : `\`${s}\``;
 };
+/**
+ * A change of a long multi-line string (a remote command's script) as the lines it removes and
+ * adds, not two whole scripts: a version bump is a few parameter lines.
+ */
+function scriptLines(before: unknown, after: unknown): string | undefined {
+    if (typeof before !== "string" || typeof after !== "string" || !before.includes("\n") || before.length + after.length < 400) return undefined;
+    const [b, a] = [before.split("\n"), after.split("\n")];
+    const removed = b.filter((l) => !a.includes(l));
+    const added = a.filter((l) => !b.includes(l));
+    const shown = [...removed.slice(0, 6).map((l) => `\`- ${l.trim()}\``), ...added.slice(0, 6).map((l) => `\`+ ${l.trim()}\``)];
+    const more = removed.length + added.length - shown.length;
+    return `script lines ${shown.join(", ") || "reordered"}${more > 0 ? ` (and ${more} more)` : ""}`;
+}
+
 const SYMBOL = { add: "+", remove: "-", replace: "+-", update: "~", ignore: "=" } as const;
 const IGNORED = "ignored (ignoreChanges)";
 
@@ -269,7 +283,7 @@ export function renderDiff(diffs: readonly ResourceDiff[], costs?: { before?: Co
         for (const d of ds) {
             lines.push(`- \`${SYMBOL[d.kind]}\` ${d.kind === "ignore" ? IGNORED : d.kind} \`${d.resource.type}\` **${d.resource.name}**`);
             const items = [
-                ...d.changes.map((c) => `  - \`${c.path}\`: ${show(c.before)} → ${show(c.after)}`),
+                ...d.changes.map((c) => `  - \`${c.path}\`: ${scriptLines(c.before, c.after) ?? `${show(c.before)} → ${show(c.after)}`}`),
                 ...d.ignored.map((c) => `  - \`${c.path}\`: ${showShort(c.before)} → ${showShort(c.after)} — ${IGNORED}`),
             ];
             lines.push(...items.slice(0, 20));
