@@ -16,7 +16,7 @@ import { renderInitConfig } from "./kubeadm-config";
 import { renderKubeconfig } from "./kubeconfig";
 import { createPki, type ClusterPki, sharedPkiFiles } from "./pki";
 import { type BundleFile, composeScript, renderBundle, SCRIPTS } from "./remote";
-import { type ApiHosts, bootstrapToken, drainGuard, ensureJoinToken, etcdBackup, type EtcdBackupSettings, joinNode, meshLeave, meshSync, prepareNode, rootScript } from "./steps";
+import { type ApiHosts, bootstrapToken, drainGuard, ensureJoinToken, machineGuard, etcdBackup, type EtcdBackupSettings, joinNode, meshLeave, meshSync, prepareNode, rootScript } from "./steps";
 import type { ClusterHandle, JoinMaterial } from "./types";
 import { thinComponent } from "../component";
 import { certificateRenewal, controlPlaneLeave, upgradeDrain, upgradeNode, upgradeSnapshot, type UpgradeSettings, upgradeUncordon } from "./upgrade";
@@ -232,7 +232,8 @@ export function createKubeadmCluster(name: string, args: KubeadmClusterArgs, par
             lastLeave = controlPlaneLeave(node, first.connection, r.drainTimeoutSeconds, [prepared, ...(lastLeave ? [lastLeave] : [])], parent);
             continue;
         }
-        drains.set(node.name, drainGuard(node.name, first.connection, joined, parent, node.machineId));
+        drains.set(node.name, drainGuard(node.name, first.connection, joined, parent));
+        if (node.machineId) machineGuard(node.name, first.connection, joined, node.machineId, parent);
         const index = workers.indexOf(node);
         if (index % r.workerBatch === 0) [previousBatch, batch] = [batch, []];
         const drained = upgradeDrain(node, first.connection, upgrade, serial ? [joined, controlPlaneTail, ...previousBatch] : [init], parent);

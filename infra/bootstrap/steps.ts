@@ -157,20 +157,36 @@ export function ensureJoinToken(name: string, controlPlane: SshConnection, token
 }
 
 /**
- * `<worker>-drain`: runs on a control plane when the worker leaves (scale in, destroy, a replaced
- * machine): drain, then delete the node object, before the machine (which depends on nothing
- * here) goes away.
+ * `<worker>-drain`: runs on a control plane when the worker leaves (scale in, destroy): drain,
+ * then delete the node object, before the machine (which depends on nothing here) goes away.
  */
-export function drainGuard(nodeName: string, controlPlane: SshConnection, join: pulumi.Resource, parent: pulumi.Resource, machineId?: pulumi.Input<string>): command.remote.Command {
+export function drainGuard(nodeName: string, controlPlane: SshConnection, join: pulumi.Resource, parent: pulumi.Resource): command.remote.Command {
     return new command.remote.Command(
         `${nodeName}-drain`,
         {
             connection: controlPlane,
             create: `echo ${shq(`drains ${nodeName} when it leaves the cluster`)}`,
             delete: rootScript(controlPlane, composeScript(SCRIPTS.drain, { NODE_NAME: nodeName })),
-            // A new machine under the node's name (a replaced server): the old one is drained and its
-            // Node object deleted before the machine goes, so that the new one joins under the name.
-            ...(machineId ? { triggers: [machineId] } : {}),
+        },
+        { parent, dependsOn: [join], customTimeouts: { create: "5m", delete: "15m" } },
+    );
+}
+
+/**
+ * `<worker>-machine`: runs on a control plane when the worker's machine is replaced (its id, the
+ * trigger, changes): drain, then delete the node object, before the old machine goes (the machine is
+ * `deleteBeforeReplace`, and this step, replaced with it, is deleted first), so that the new machine
+ * joins under the node's name. A step of its own, not a trigger on `<worker>-drain`: adding a trigger
+ * to that existing step would replace, and so run, every worker's drain at once on the next up.
+ */
+export function machineGuard(nodeName: string, controlPlane: SshConnection, join: pulumi.Resource, machineId: pulumi.Input<string>, parent: pulumi.Resource): command.remote.Command {
+    return new command.remote.Command(
+        `${nodeName}-machine`,
+        {
+            connection: controlPlane,
+            create: `echo ${shq(`drains ${nodeName} when its machine is replaced`)}`,
+            delete: rootScript(controlPlane, composeScript(SCRIPTS.drain, { NODE_NAME: nodeName })),
+            triggers: [machineId],
         },
         { parent, dependsOn: [join], deleteBeforeReplace: true, customTimeouts: { create: "5m", delete: "15m" } },
     );

@@ -56,7 +56,7 @@ export function upgradeDrain(node: ClusterNode, controlPlane: SshConnection, s: 
 
 /** `<worker>-upgrade-uncordon`, on the first control plane: the drained worker back, Ready at the new version. */
 export function upgradeUncordon(node: ClusterNode, controlPlane: SshConnection, s: UpgradeSettings, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
-    return step(`${node.name}-upgrade-uncordon`, controlPlane, composeScript(SCRIPTS.upgradeUncordon, { NODE_NAME: node.name, K8S_VERSION: s.version }), opts(parent, dependsOn, 15));
+    return step(`${node.name}-upgrade-uncordon`, controlPlane, composeScript(SCRIPTS.upgradeUncordon, { NODE_NAME: node.name, K8S_VERSION: s.version, CONTAINERD_VERSION: s.containerdVersion }), opts(parent, dependsOn, 15));
 }
 
 /**
@@ -64,7 +64,7 @@ export function upgradeUncordon(node: ClusterNode, controlPlane: SshConnection, 
  * date the program expects them renewed) changes when a renewal is due, which runs the step.
  */
 export function certificateRenewal(node: ClusterNode, windowDays: number, renewed: string, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
-    const run = rootScript(node.connection, composeScript(SCRIPTS.certsRenew, { WINDOW_DAYS: windowDays }));
+    const run = rootScript(node.connection, composeScript(SCRIPTS.certsRenew, { WINDOW_DAYS: windowDays, NODE_NAME: node.name }));
     return new command.remote.Command(`${node.name}-certs`, { connection: node.connection, create: run, update: run, triggers: [renewed] }, opts(parent, dependsOn, 15));
 }
 

@@ -201,6 +201,11 @@ running_config() {
 }
 start() {
   running_config "$1" >"$S/active-$1"
+  # What the node's own Node object reports once the kubelet (re)started: the installed versions.
+  if [ "$1" = kubelet ]; then
+    v=$(cat "$S/pkg-kubelet" "$S/rpm-kubelet" 2>/dev/null | head -n 1); echo "\${v%%-*}" >"$S/kubelet-reports"
+    c=$(cat "$S/pkg-containerd.io" "$S/rpm-containerd.io" 2>/dev/null | head -n 1); echo "\${c%%-*}" >"$S/runtime-reports"
+  fi
   if [ "$1" = wg-quick@wg0 ]; then grep -v -E '^(Address|DNS|MTU|Table|SaveConfig) *=' "$R/etc/wireguard/wg0.conf" >"$S/wg-live"; fi
 }
 stop() { rm -f "$S/active-$1"; [ "$1" != wg-quick@wg0 ] || rm -f "$S/wg-live"; }
@@ -322,6 +327,9 @@ for a in "$@"; do
 done
 [ -d "$S/k8s" ] || mkdir "$S/k8s"
 notfound() { echo "Error from server (NotFound): $1 \"$2\" not found" >&2; exit 1; }
+# The node this stub runs on (k8s/self-NAME) reports what its kubelet last started with.
+kubelet_of() { if [ -f "$S/k8s/self-$1" ] && [ -f "$S/kubelet-reports" ]; then echo "v$(cat "$S/kubelet-reports")"; else cat "$S/k8s/kubelet-$1"; fi; }
+runtime_of() { if [ -f "$S/k8s/self-$1" ] && [ -f "$S/runtime-reports" ]; then echo "containerd://$(cat "$S/runtime-reports")"; else cat "$S/k8s/runtime-$1"; fi; }
 case "\${args[0]}" in
   get)
     case "\${args[1]}" in
@@ -331,14 +339,14 @@ case "\${args[0]}" in
         case "$out" in
           "") ;;
           name) echo "node/$n" ;;
-          *nodeInfo.kubeletVersion*nodeInfo.containerRuntimeVersion*) printf '%s %s' "$(cat "$S/k8s/kubelet-$n")" "$(cat "$S/k8s/runtime-$n")" ;;
-          *nodeInfo.kubeletVersion*) printf %s "$(cat "$S/k8s/kubelet-$n")" ;;
+          *nodeInfo.kubeletVersion*nodeInfo.containerRuntimeVersion*) printf '%s %s' "$(kubelet_of "$n")" "$(runtime_of "$n")" ;;
+          *nodeInfo.kubeletVersion*) printf %s "$(kubelet_of "$n")" ;;
           *annotations*) [ ! -f "$S/k8s/annotation-$n" ] || printf %s "$(<"$S/k8s/annotation-$n")" ;;
           *) printf %s "$(<"$S/k8s/node-$n")" ;;
         esac ;;
       nodes)
         # -l node-role.kubernetes.io/control-plane: NAME=VERSION of each control plane.
-        for f in "$S"/k8s/cp-*; do [ -e "$f" ] || continue; n="\${f##*/cp-}"; printf '%s=%s ' "$n" "$(cat "$S/k8s/kubelet-$n")"; done ;;
+        for f in "$S"/k8s/cp-*; do [ -e "$f" ] || continue; n="\${f##*/cp-}"; printf '%s=%s ' "$n" "$(kubelet_of "$n")"; done ;;
       pods) n="\${selector#spec.nodeName=}"; [ ! -f "$S/k8s/pods-$n" ] || tr '\n' ' ' <"$S/k8s/pods-$n" ;;
     esac ;;
   apply)

@@ -175,11 +175,12 @@ const CP3 = "acme-dev-cp-3";
 const upgrade = (params: Record<string, string>) =>
     composeScript(SCRIPTS.upgradeNode, { K8S_VERSION: "1.36.2", CONTAINERD_VERSION: "2.1.5", NODE_NAME: NODE, ROLE: "worker", FIRST: "0", ...params });
 /** A node object as the API server shows it: Ready, its kubelet and runtime, a control plane or not. */
-function nodeObject(node: FakeNode, name: string, o: { kubelet?: string; runtime?: string; controlPlane?: boolean; ready?: string } = {}): void {
+function nodeObject(node: FakeNode, name: string, o: { kubelet?: string; runtime?: string; controlPlane?: boolean; ready?: string; self?: boolean } = {}): void {
     node.set(`k8s/node-${name}`, o.ready ?? "True");
     node.set(`k8s/kubelet-${name}`, `v${o.kubelet ?? "1.35.9"}`);
     node.set(`k8s/runtime-${name}`, `containerd://${o.runtime ?? "2.1.5"}`);
     if (o.controlPlane) node.set(`k8s/cp-${name}`);
+    if (o.self) node.set(`k8s/self-${name}`);
 }
 /** A node prepared at 1.35.9 / containerd 2.1.5 that joined (or, as the first control plane, initialised) the cluster. */
 function inCluster(role: "control-plane" | "worker", opts: { first?: boolean; applied?: string } = {}) {
@@ -312,7 +313,7 @@ const SCENARIOS: readonly Scenario[] = [
         os: UBUNTU,
         setup: (node) => {
             inCluster("control-plane", { first: true })(node);
-            nodeObject(node, CP1, { controlPlane: true });
+            nodeObject(node, CP1, { controlPlane: true, self: true });
             nodeObject(node, "acme-dev-cp-2", { controlPlane: true });
         },
     },
@@ -323,7 +324,7 @@ const SCENARIOS: readonly Scenario[] = [
         os: UBUNTU,
         setup: (node) => {
             inCluster("control-plane", { applied: "1.36.2" })(node);
-            nodeObject(node, "acme-dev-cp-2", { controlPlane: true });
+            nodeObject(node, "acme-dev-cp-2", { controlPlane: true, self: true });
         },
     },
     { name: "upgrade-node.sh, a worker (drained before, by the first control plane)", step: "upgrade", script: upgrade({}), os: UBUNTU, setup: inCluster("worker", { applied: "1.36.2" }) },
@@ -359,7 +360,7 @@ const SCENARIOS: readonly Scenario[] = [
     {
         name: "upgrade-uncordon.sh, a worker back at 1.36.2",
         step: "upgrade-uncordon",
-        script: composeScript(SCRIPTS.upgradeUncordon, { NODE_NAME: NODE, K8S_VERSION: "1.36.2" }),
+        script: composeScript(SCRIPTS.upgradeUncordon, { NODE_NAME: NODE, K8S_VERSION: "1.36.2", CONTAINERD_VERSION: "2.1.5" }),
         os: UBUNTU,
         setup: (node) => {
             controlPlane(node);
@@ -382,9 +383,11 @@ const SCENARIOS: readonly Scenario[] = [
     {
         name: "certs-renew.sh, certificates within the window",
         step: "certs-renew",
-        script: composeScript(SCRIPTS.certsRenew, { WINDOW_DAYS: "30" }),
+        script: composeScript(SCRIPTS.certsRenew, { WINDOW_DAYS: "30", NODE_NAME: CP1 }),
         os: UBUNTU,
         setup: (node) => {
+            controlPlane(node);
+            nodeObject(node, CP1, { controlPlane: true });
             node.write("etc/kubernetes/pki/apiserver.crt", "certificate expiring in 9 days\n");
             for (const m of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]) node.write(`etc/kubernetes/manifests/${m}.yaml`, `${m} static pod\n`, 0o600);
         },

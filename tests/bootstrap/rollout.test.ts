@@ -166,7 +166,7 @@ describe("node lifecycle", () => {
     it("replacing a worker's machine: drained and its Node object deleted before the machine goes, the new one joins under the name", async () => {
         const { before, after } = await change("dev", (c) => void (c["infra:pools"].find((p: Config) => p.role === "worker").location = "nbg1"));
         const server = after.resources.find((r) => r.name === "acme-dev-workers-1" && r.type === "hcloud:index/server:Server")!;
-        const guard = after.resources.find((r) => r.name === "acme-dev-workers-1-drain")!;
+        const guard = after.resources.find((r) => r.name === "acme-dev-workers-1-machine")!;
         const joined = after.resources.find((r) => r.name === "acme-dev-workers-1-join")!;
         // The server is deleted before its replacement is created; the engine first deletes the dependents a
         // replacement replaces: the drain guard and the join, whose triggers are the machine's id.
@@ -176,6 +176,8 @@ describe("node lifecycle", () => {
             assert.ok(Array.isArray(r.inputs.triggers) && (r.inputs.triggers as unknown[]).length === 1, `${r.name} has the machine id as its trigger`);
         }
         assert.match(String(guard.inputs.delete), /drain: runs on the first control plane/);
+        // The drain guard existing workers already have keeps its inputs: adding the machine's id there would replace it, and so drain every worker at once on the next up.
+        assert.equal(after.resources.find((r) => r.name === "acme-dev-workers-1-drain")!.inputs.triggers, undefined);
         const lines = rolloutSummary(before.outputs, after.outputs, diffPlans(before.resources, after.resources));
         assert.ok(lines.some((l) => l.startsWith("replaces the machine of acme-dev-workers-1: drains it")), lines.join("\n"));
     });

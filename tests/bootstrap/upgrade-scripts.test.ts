@@ -28,17 +28,18 @@ function member(role: "control-plane" | "worker", version = "1.35.9"): FakeNode 
     if (role === "control-plane") node.write("etc/kubernetes/admin.conf", "admin kubeconfig\n", 0o600);
     return node;
 }
-function nodeObject(node: FakeNode, name: string, kubelet: string, controlPlane = false): void {
+function nodeObject(node: FakeNode, name: string, kubelet: string, controlPlane = false, self = false): void {
     node.set(`k8s/node-${name}`, "True");
     node.set(`k8s/kubelet-${name}`, `v${kubelet}`);
     node.set(`k8s/runtime-${name}`, "containerd://2.1.5");
     if (controlPlane) node.set(`k8s/cp-${name}`);
+    if (self) node.set(`k8s/self-${name}`);
 }
 
 describe("upgrade-node.sh", () => {
     it("upgrades the first control plane in kubeadm's order: the new minor's repository, kubeadm, plan, apply, drain, kubelet and kubectl, restart, uncordon", () => {
         const node = member("control-plane");
-        nodeObject(node, CP1, "1.35.9", true);
+        nodeObject(node, CP1, "1.35.9", true, true);
         const r = node.run(upgrade({ NODE_NAME: CP1, ROLE: "control-plane", FIRST: "1" }));
         assert.equal(r.status, 0, r.stderr);
         assert.match(node.read("etc/apt/sources.list.d/kubernetes.list"), /\/v1\.36\/deb\//);
@@ -124,7 +125,7 @@ describe("upgrade-node.sh", () => {
 
 describe("upgrade-drain.sh and upgrade-uncordon.sh (on the first control plane)", () => {
     const drain = composeScript(SCRIPTS.upgradeDrain, { NODE_NAME: WORKER, K8S_VERSION: "1.36.2", CONTAINERD_VERSION: "2.1.5", DRAIN_TIMEOUT: "120" });
-    const uncordon = composeScript(SCRIPTS.upgradeUncordon, { NODE_NAME: WORKER, K8S_VERSION: "1.36.2" });
+    const uncordon = composeScript(SCRIPTS.upgradeUncordon, { NODE_NAME: WORKER, K8S_VERSION: "1.36.2", CONTAINERD_VERSION: "2.1.5", READY_TIMEOUT: "30" });
 
     it("stops at a PodDisruptionBudget that allows no eviction, naming the pods, and leaves the node cordoned", () => {
         const cp = member("control-plane");
@@ -146,7 +147,8 @@ describe("upgrade-drain.sh and upgrade-uncordon.sh (on the first control plane)"
         // Still at 1.35.9: the worker's upgrade did not bring it back.
         const early = cp.run(uncordon);
         assert.notEqual(early.status, 0);
-        assert.match(early.stderr, /is Ready with kubelet 1\.35\.9, not 1\.36\.2; it stays cordoned/);
+        assert.match(early.stderr, /acme-prod-workers-1 reports v1\.35\.9 containerd:\/\/2\.1\.5 after 30s, not kubelet v1\.36\.2 and containerd 2\.1\.5; it stays cordoned/);
+        assert.equal(early.calls.filter((c) => c === "sleep 5").length, 6, "polled every 5 s for 30 s");
         cp.set(`k8s/kubelet-${WORKER}`, "v1.36.2");
         const back = cp.run(uncordon);
         assert.equal(back.status, 0, back.stderr);
@@ -189,9 +191,11 @@ describe("control-plane-leave.sh", () => {
 describe("certs-renew.sh", () => {
     it("renews only within the window, then restarts the control plane's static pods", () => {
         const cp = fakeNode(UBUNTU);
+        cp.write("etc/kubernetes/admin.conf", "admin kubeconfig\n", 0o600);
+        nodeObject(cp, CP1, "1.35.9", true);
         cp.write("etc/kubernetes/pki/apiserver.crt", "certificate valid for 200 days\n");
         cp.write("etc/kubernetes/manifests/kube-apiserver.yaml", "static pod\n", 0o600);
-        const script = composeScript(SCRIPTS.certsRenew, { WINDOW_DAYS: "30" });
+        const script = composeScript(SCRIPTS.certsRenew, { WINDOW_DAYS: "30", NODE_NAME: CP1 });
         const fresh = cp.run(script);
         assert.equal(fresh.status, 0, fresh.stderr);
         assert.deepEqual(mutating(fresh.calls), []);

@@ -266,6 +266,18 @@ evict_node() {
   fi
 }
 
+# wait_for_versions NAME KUBELET CONTAINERD SECONDS: polls the Node object until its kubelet reports
+# both versions (every 5 s); fails naming what it reports when SECONDS pass.
+wait_for_versions() {
+  local info i
+  for i in $(seq 1 $(($4 / 5 + 1))); do
+    info=$(KUBECONFIG="$ROOT/etc/kubernetes/admin.conf" kubectl get node "$1" -o 'jsonpath={.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion}')
+    [ "$info" != "v$2 containerd://$3" ] || return 0
+    [ "$i" -gt $(($4 / 5)) ] || sleep 5
+  done
+  fail "$1 reports ${info:-nothing} after ${4}s, not kubelet v$2 and containerd $3; it stays cordoned"
+}
+
 # delete_node NAME: deletes the Node object (the pod garbage collector removes what ran there).
 delete_node() {
   KUBECONFIG="$ROOT/etc/kubernetes/admin.conf" kubectl delete node "$1" --wait=true --timeout=120s
@@ -276,7 +288,7 @@ delete_node() {
 # exact etcd), with the healthcheck client's certificate.
 etcdctl_local() {
   local container
-  container=$(crictl ps --name etcd -q | head -n 1)
+  container=$(crictl ps --name '^etcd$' --label io.kubernetes.pod.namespace=kube-system -q | head -n 1)
   [ -n "$container" ] || fail "no etcd container runs on this node"
   crictl exec "$container" etcdctl --endpoints=https://127.0.0.1:2379 \
     --cacert=/etc/kubernetes/pki/etcd/ca.crt \

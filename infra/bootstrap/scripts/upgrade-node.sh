@@ -30,15 +30,18 @@ install_at() {
   local package="$1" version="$2"
   if [ "$family" = apt ]; then
     case "$package" in containerd.io) pin="$version-*" ;; *) pin="$version-1.1" ;; esac
-    apt_install --allow-change-held-packages --allow-downgrades "$package=$pin"
+    # --force-confold: prepare's containerd config.toml stays (no conffile prompt on a non-terminal).
+    apt_install --allow-change-held-packages --allow-downgrades -o Dpkg::Options::=--force-confold "$package=$pin"
   else
     case "$package" in containerd.io) repo=docker-ce-stable ;; *) repo=kubernetes ;; esac
-    dnf install -y -q --disableexcludes="$repo" "$package-$version"
+    # --refresh: a new patch release in the same minor's repository, whose metadata dnf keeps for 48 hours.
+    dnf install -y -q --refresh --disableexcludes="$repo" "$package-$version"
   fi
 }
 
 uncordon_self() {
-  log "waiting for $NODE_NAME to be Ready, then uncordoning it"
+  log "waiting for $NODE_NAME to report kubelet $K8S_VERSION and be Ready, then uncordoning it"
+  wait_for_versions "$NODE_NAME" "$K8S_VERSION" "$CONTAINERD_VERSION" 300
   KUBECONFIG="$ADMIN" kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout=300s >/dev/null
   KUBECONFIG="$ADMIN" kubectl uncordon "$NODE_NAME" >/dev/null
 }

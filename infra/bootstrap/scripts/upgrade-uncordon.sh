@@ -2,10 +2,12 @@
 # upgrade-uncordon: runs on the first control plane after a worker's upgrade step. A worker that
 # upgrade-drain drained (its annotation) must come back Ready at the stack's versions; then it is
 # uncordoned and the annotation removed. A node cordoned by anyone else stays cordoned.
-# Parameters: NODE_NAME, K8S_VERSION, READY_TIMEOUT (seconds).
+# The node's kubelet reports its new version some seconds after its restart: that is waited for
+# first, then Ready (a Ready condition from before the restart proves nothing).
+# Parameters: NODE_NAME, K8S_VERSION, CONTAINERD_VERSION, READY_TIMEOUT (seconds).
 set -euo pipefail
 export STEP="upgrade-uncordon"
-: "${NODE_NAME:?}" "${K8S_VERSION:?}" "${READY_TIMEOUT:=300}"
+: "${NODE_NAME:?}" "${K8S_VERSION:?}" "${CONTAINERD_VERSION:?}" "${READY_TIMEOUT:=300}"
 export KUBECONFIG="$ROOT/etc/kubernetes/admin.conf"
 ANNOTATION=infra.local/drained-for-upgrade
 
@@ -17,10 +19,9 @@ if [ -z "$drained" ]; then
   log "$NODE_NAME was not drained for an upgrade; left as it is"
   exit 0
 fi
-log "waiting up to ${READY_TIMEOUT}s for $NODE_NAME to be Ready"
+log "waiting up to ${READY_TIMEOUT}s for $NODE_NAME to report kubelet $K8S_VERSION, containerd $CONTAINERD_VERSION and Ready"
+wait_for_versions "$NODE_NAME" "$K8S_VERSION" "$CONTAINERD_VERSION" "$READY_TIMEOUT"
 kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout="${READY_TIMEOUT}s" >/dev/null
-kubelet=$(kubectl get node "$NODE_NAME" -o 'jsonpath={.status.nodeInfo.kubeletVersion}')
-[ "${kubelet#v}" = "$K8S_VERSION" ] || fail "$NODE_NAME is Ready with kubelet ${kubelet#v}, not $K8S_VERSION; it stays cordoned"
 kubectl uncordon "$NODE_NAME" >/dev/null
 kubectl annotate node "$NODE_NAME" "$ANNOTATION-" >/dev/null
 log "$NODE_NAME is back: kubelet $K8S_VERSION, uncordoned"
