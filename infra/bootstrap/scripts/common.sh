@@ -141,6 +141,18 @@ reset_node() {
   kubeadm reset -f --cleanup-tmp-dir >>"$ROOT$LOG" 2>&1 || fail "kubeadm reset failed; see $LOG on this node"
 }
 
+# kubeadm_logged MESSAGE ARGS...: kubeadm ARGS, its output appended to $LOG (opened by the caller);
+# when it fails, the log's error, preflight and upgrade lines on standard error, then MESSAGE as the
+# step's error.
+kubeadm_logged() {
+  local message="$1"
+  shift
+  if ! kubeadm "$@" >>"$ROOT$LOG" 2>&1; then
+    grep -E 'error|ERROR|\[preflight\]|\[upgrade' "$ROOT$LOG" | tail -n 20 >&2 || true
+    fail "$message"
+  fi
+}
+
 # os_family: apt or dnf, from /etc/os-release; anything else is an error.
 os_family() {
   local id version
@@ -165,6 +177,10 @@ installed_version() {
   fi
 }
 
+# installed_release PACKAGE: the installed version without the packaging suffix (1.35.9-1.1 ->
+# 1.35.9), empty when it is not installed.
+installed_release() { local v; v=$(installed_version "$1"); printf '%s\n' "${v%%-*}"; }
+
 # hold_packages PACKAGE...: apt holds them (unattended upgrades and `apt upgrade` leave them).
 hold_packages() {
   local held package todo=()
@@ -179,10 +195,15 @@ version_gt() { [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | 
 minor_of() { local v="${1#v}"; v="${v#*.}"; printf '%s\n' "${v%%.*}"; }
 
 # kubernetes_apt_repo MINOR: pkgs.k8s.io's repository of that minor version (one per minor), its
-# key fetched whole or not at all. Returns 0 when the list changed (apt-get update is due).
+# key fetched whole or not at all. Sets KUBERNETES_LIST_CHANGED=true when the list changed (apt-get
+# update is due): a status to test would run the function where bash ignores set -e.
+# shellcheck disable=SC2034 # read by the scripts that call it
 kubernetes_apt_repo() {
+  KUBERNETES_LIST_CHANGED=false
   [ -s "$ROOT/etc/apt/keyrings/kubernetes-$1.gpg" ] || fetch_keyring "$K8S_REPO/v$1/deb/Release.key" "/etc/apt/keyrings/kubernetes-$1.gpg"
-  echo "deb [signed-by=/etc/apt/keyrings/kubernetes-$1.gpg] $K8S_REPO/v$1/deb/ /" | write_file /etc/apt/sources.list.d/kubernetes.list 0644
+  if echo "deb [signed-by=/etc/apt/keyrings/kubernetes-$1.gpg] $K8S_REPO/v$1/deb/ /" | write_file /etc/apt/sources.list.d/kubernetes.list 0644; then
+    KUBERNETES_LIST_CHANGED=true
+  fi
 }
 
 # kubernetes_rpm_repo MINOR: the same for dnf; the packages are excluded from plain updates.
@@ -237,14 +258,21 @@ drain_node() {
   fi
 }
 
-# node_exists NAME: the node is in the cluster. Only "not found" means gone: an API server that
-# does not answer must not pass for it (the step fails instead).
-node_exists() {
-  local out
-  if ! out=$(KUBECONFIG="$ROOT/etc/kubernetes/admin.conf" kubectl get node "$1" -o name 2>&1); then
-    case "$out" in *NotFound* | *"not found"*) log "node $1 is not in the cluster; nothing to drain"; return 1 ;; esac
-    fail "cannot read node $1 from the API server: $out"
+# node_get NAME OUTPUT: the Node object as `kubectl get -o OUTPUT` prints it (`name`,
+# `jsonpath=...`), in NODE_OUTPUT; returns 1 when the node is not in the cluster. Only "not found"
+# means gone: an API server that does not answer must not pass for it (the step fails instead).
+node_get() {
+  if ! NODE_OUTPUT=$(KUBECONFIG="$ROOT/etc/kubernetes/admin.conf" kubectl get node "$1" -o "$2" 2>&1); then
+    case "$NODE_OUTPUT" in *NotFound* | *"not found"*) return 1 ;; esac
+    fail "cannot read node $1 from the API server: $NODE_OUTPUT"
   fi
+}
+
+# node_exists NAME: the node is in the cluster (node_get).
+node_exists() {
+  node_get "$1" name && return 0
+  log "node $1 is not in the cluster; nothing to drain"
+  return 1
 }
 
 # evict_node NAME: evicts a node's pods, respecting disruption budgets; on a NotReady node, whose

@@ -46,9 +46,6 @@ if marked init-started; then reset_node; fi
 write_bundle <<<"$bundle"
 mark init-started
 log "running kubeadm init (log: $LOG)"
-if ! kubeadm init --config "$ROOT$INIT_CONFIG" --skip-token-print >>"$ROOT$LOG" 2>&1; then
-  grep -E 'error|ERROR|\[preflight\]' "$ROOT$LOG" | tail -n 20 >&2 || true
-  fail "kubeadm init failed; see $LOG on this node (the next run resets the node and tries again)"
-fi
+kubeadm_logged "kubeadm init failed; see $LOG on this node (the next run resets the node and tries again)" init --config "$ROOT$INIT_CONFIG" --skip-token-print
 mark initialised
 log "initialised"

@@ -29,9 +29,6 @@ if marked join-started; then reset_node; fi
 write_bundle <<<"$bundle"
 mark join-started
 log "running kubeadm join as $ROLE (log: $LOG)"
-if ! kubeadm join --config "$ROOT/etc/kubernetes/infra/kubeadm-join.yaml" >>"$ROOT$LOG" 2>&1; then
-  grep -E 'error|ERROR|\[preflight\]' "$ROOT$LOG" | tail -n 20 >&2 || true
-  fail "kubeadm join failed; see $LOG on this node (the next run resets the node and tries again)"
-fi
+kubeadm_logged "kubeadm join failed; see $LOG on this node (the next run resets the node and tries again)" join --config "$ROOT/etc/kubernetes/infra/kubeadm-join.yaml"
 mark joined
 log "joined"

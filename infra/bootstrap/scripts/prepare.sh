@@ -95,7 +95,8 @@ if [ "$family" = apt ]; then
   [ -s "$ROOT/etc/apt/keyrings/docker.asc" ] || fetch "$DOCKER_REPO/$ID/gpg" /etc/apt/keyrings/docker.asc
   if echo "deb [signed-by=/etc/apt/keyrings/docker.asc] $DOCKER_REPO/$ID $VERSION_CODENAME stable" |
     write_file /etc/apt/sources.list.d/docker.list 0644; then repos_changed=true; fi
-  if kubernetes_apt_repo "$K8S_MINOR"; then repos_changed=true; fi
+  kubernetes_apt_repo "$K8S_MINOR"
+  if $KUBERNETES_LIST_CHANGED; then repos_changed=true; fi
   wanted_containerd=false
   [[ "$(installed_version containerd.io)" == "$CONTAINERD_VERSION"-* ]] || wanted_containerd=true
   if $wanted_containerd && $joined; then

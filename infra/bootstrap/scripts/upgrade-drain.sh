@@ -12,11 +12,11 @@ export STEP="upgrade-drain"
 export KUBECONFIG="$ROOT/etc/kubernetes/admin.conf"
 ANNOTATION=infra.local/drained-for-upgrade
 
-if ! info=$(kubectl get node "$NODE_NAME" -o 'jsonpath={.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion}' 2>&1); then
-  case "$info" in *NotFound* | *"not found"*) log "$NODE_NAME is not in the cluster yet; nothing to drain"; exit 0 ;; esac
-  fail "cannot read node $NODE_NAME from the API server: $info"
+if ! node_get "$NODE_NAME" 'jsonpath={.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion}'; then
+  log "$NODE_NAME is not in the cluster yet; nothing to drain"
+  exit 0
 fi
-read -r kubelet runtime <<<"$info"
+read -r kubelet runtime <<<"$NODE_OUTPUT"
 kubelet="${kubelet#v}"
 runtime="${runtime#containerd://}"
 if version_gt "$kubelet" "$K8S_VERSION"; then

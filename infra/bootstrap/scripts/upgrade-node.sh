@@ -21,9 +21,6 @@ export DEBIAN_FRONTEND=noninteractive
 family=$(os_family)
 ADMIN="$ROOT/etc/kubernetes/admin.conf"
 
-# The version of a package without the packaging suffix (1.35.9-1.1 -> 1.35.9).
-plain() { local v; v=$(installed_version "$1"); printf '%s\n' "${v%%-*}"; }
-
 # Installs PACKAGE at VERSION from the configured repositories (apt: held by `finish`; dnf: the
 # repositories exclude the packages from plain updates).
 install_at() {
@@ -45,7 +42,10 @@ uncordon_self() {
   KUBECONFIG="$ADMIN" kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout=300s >/dev/null
   KUBECONFIG="$ADMIN" kubectl uncordon "$NODE_NAME" >/dev/null
 }
-restart_kubelet() { systemctl daemon-reload && systemctl restart kubelet; }
+restart_kubelet() {
+  systemctl daemon-reload
+  systemctl restart kubelet
+}
 
 # What every run ends with, also one that finds the versions in place: packages held, and the
 # restarts and the uncordon an earlier run asked for (`pending`) before it failed.
@@ -61,9 +61,9 @@ if ! in_cluster; then
   exit 0
 fi
 
-kubelet_now=$(plain kubelet)
-kubeadm_now=$(plain kubeadm)
-containerd_now=$(plain containerd.io)
+kubelet_now=$(installed_release kubelet)
+kubeadm_now=$(installed_release kubeadm)
+containerd_now=$(installed_release containerd.io)
 [ -n "$kubelet_now" ] || fail "kubelet is not installed on this node, which is in the cluster: run prepare first"
 
 # Refusals, before anything changes.
@@ -77,7 +77,7 @@ if [ "$(minor_of "$K8S_VERSION")" -gt "$(($(minor_of "$kubelet_now") + 1))" ]; t
   fail "this node runs kubelet $kubelet_now: kubeadm upgrades one minor version at a time, not to $K8S_VERSION; set 1.$(($(minor_of "$kubelet_now") + 1)).x first"
 fi
 
-if [ "$kubelet_now" = "$K8S_VERSION" ] && [ "$kubeadm_now" = "$K8S_VERSION" ] && [ "$(plain kubectl)" = "$K8S_VERSION" ] && [ "$containerd_now" = "$CONTAINERD_VERSION" ]; then
+if [ "$kubelet_now" = "$K8S_VERSION" ] && [ "$kubeadm_now" = "$K8S_VERSION" ] && [ "$(installed_release kubectl)" = "$K8S_VERSION" ] && [ "$containerd_now" = "$CONTAINERD_VERSION" ]; then
   finish
   log "already at kubernetes $K8S_VERSION, containerd $CONTAINERD_VERSION"
   exit 0
@@ -102,9 +102,9 @@ fi
 # The target minor's repository (pkgs.k8s.io has one per minor), then the target's kubeadm.
 minor="${K8S_VERSION%.*}"
 if [ "$family" = apt ]; then
-  if kubernetes_apt_repo "$minor"; then pending apt-update; fi
-  pending apt-update
-  settle apt-update apt_update
+  kubernetes_apt_repo "$minor"
+  # Always: a new patch release in the same minor's repository needs fresh lists too.
+  apt_update
 else
   kubernetes_rpm_repo "$minor"
 fi
@@ -119,20 +119,11 @@ if ! marked "upgraded-kubeadm-$K8S_VERSION" && [ "$kubelet_now" != "$K8S_VERSION
   open_log "$LOG"
   if [ "$FIRST" = 1 ]; then
     log "kubeadm upgrade plan, then apply v$K8S_VERSION (log: $LOG)"
-    if ! kubeadm upgrade plan "v$K8S_VERSION" >>"$ROOT$LOG" 2>&1; then
-      grep -E 'error|ERROR|\[preflight\]' "$ROOT$LOG" | tail -n 20 >&2 || true
-      fail "kubeadm upgrade plan refused v$K8S_VERSION; see $LOG on this node"
-    fi
-    if ! kubeadm upgrade apply "v$K8S_VERSION" --yes >>"$ROOT$LOG" 2>&1; then
-      grep -E 'error|ERROR|\[preflight\]|\[upgrade' "$ROOT$LOG" | tail -n 20 >&2 || true
-      fail "kubeadm upgrade apply v$K8S_VERSION failed; see $LOG on this node (the next run applies again)"
-    fi
+    kubeadm_logged "kubeadm upgrade plan refused v$K8S_VERSION; see $LOG on this node" upgrade plan "v$K8S_VERSION"
+    kubeadm_logged "kubeadm upgrade apply v$K8S_VERSION failed; see $LOG on this node (the next run applies again)" upgrade apply "v$K8S_VERSION" --yes
   else
     log "kubeadm upgrade node (log: $LOG)"
-    if ! kubeadm upgrade node >>"$ROOT$LOG" 2>&1; then
-      grep -E 'error|ERROR' "$ROOT$LOG" | tail -n 20 >&2 || true
-      fail "kubeadm upgrade node failed; see $LOG on this node (the next run tries again)"
-    fi
+    kubeadm_logged "kubeadm upgrade node failed; see $LOG on this node (the next run tries again)" upgrade node
   fi
   mark "upgraded-kubeadm-$K8S_VERSION"
 fi
@@ -148,7 +139,7 @@ if [ "$containerd_now" != "$CONTAINERD_VERSION" ]; then
   pending containerd-restart
   install_at containerd.io "$CONTAINERD_VERSION"
 fi
-if [ "$kubelet_now" != "$K8S_VERSION" ] || [ "$(plain kubectl)" != "$K8S_VERSION" ]; then
+if [ "$kubelet_now" != "$K8S_VERSION" ] || [ "$(installed_release kubectl)" != "$K8S_VERSION" ]; then
   log "installing kubelet and kubectl $K8S_VERSION"
   pending kubelet-restart
   install_at kubelet "$K8S_VERSION"

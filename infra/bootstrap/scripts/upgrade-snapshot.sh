@@ -10,8 +10,7 @@ export STEP="upgrade-snapshot"
 : "${K8S_VERSION:?}"
 # shellcheck disable=SC2034 # read by installed_version (common.sh)
 family=$(os_family)
-kubelet=$(installed_version kubelet)
-kubelet="${kubelet%%-*}"
+kubelet=$(installed_release kubelet)
 if [ "$kubelet" = "$K8S_VERSION" ]; then
   log "the control plane runs $K8S_VERSION; no upgrade, no snapshot"
   exit 0

@@ -11,11 +11,11 @@ export STEP="upgrade-uncordon"
 export KUBECONFIG="$ROOT/etc/kubernetes/admin.conf"
 ANNOTATION=infra.local/drained-for-upgrade
 
-if ! drained=$(kubectl get node "$NODE_NAME" -o "jsonpath={.metadata.annotations.${ANNOTATION//./\\.}}" 2>&1); then
-  case "$drained" in *NotFound* | *"not found"*) log "$NODE_NAME is not in the cluster; nothing to uncordon"; exit 0 ;; esac
-  fail "cannot read node $NODE_NAME from the API server: $drained"
+if ! node_get "$NODE_NAME" "jsonpath={.metadata.annotations.${ANNOTATION//./\\.}}"; then
+  log "$NODE_NAME is not in the cluster; nothing to uncordon"
+  exit 0
 fi
-if [ -z "$drained" ]; then
+if [ -z "$NODE_OUTPUT" ]; then
   log "$NODE_NAME was not drained for an upgrade; left as it is"
   exit 0
 fi
