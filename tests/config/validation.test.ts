@@ -28,6 +28,20 @@ const CASES: { name: string; config: ReturnType<typeof validConfig>; expected: s
         expected: ["infra:pools[1].count: must be at least 1"],
     },
     {
+        name: "rolling upgrade settings out of range (issue 18)",
+        config: withConfig((c) => (c["infra:kubernetes"].upgrade = { workerBatch: 0, drainTimeoutSeconds: 10, certificateRenewalDays: 1.5 })),
+        expected: [
+            "infra:kubernetes.upgrade.workerBatch: must be at least 1",
+            "infra:kubernetes.upgrade.drainTimeoutSeconds: must be at least 30",
+            "infra:kubernetes.upgrade.certificateRenewalDays: must be a whole number of days, got a number",
+        ],
+    },
+    {
+        name: "a rolling upgrade batch above 50, and an unknown upgrade key",
+        config: withConfig((c) => (c["infra:kubernetes"].upgrade = { workerBatch: 60, batch: 2 })),
+        expected: ["infra:kubernetes.upgrade.workerBatch: must be at most 50", "infra:kubernetes.upgrade.batch: unknown key; allowed keys: workerBatch, drainTimeoutSeconds, certificateRenewalDays"],
+    },
+    {
         name: "unknown provider",
         config: withConfig((c) => (c["infra:pools"][1].provider = "gcp")),
         expected: ["infra:pools[1].provider: must be one of: hetzner, aws, vmware, static"],
