@@ -10,15 +10,11 @@ import { BURST_POOL_OFFSET, ConfigError, type StackConfig } from "../infra/confi
 import { createNodes, meshPeers } from "../infra/nodes";
 import { BURST_LABEL, BURST_TAINT } from "../infra/nodes/labels";
 import { meshOptions, nodeLayerArgs } from "./nodes";
-import { type BaseOutputs, type BurstStackOutputs, checkBase, type StackOutputs } from "./outputs";
+import { type BaseOutputs, type BurstStackOutputs, checkBase, readOutputs, type StackOutputs } from "./outputs";
 
 async function readBase(cfg: StackConfig): Promise<BaseOutputs> {
     const ref = new pulumi.StackReference(`${cfg.clusterName}-base`, { name: cfg.burst!.baseStack });
-    const get = async (key: string) => {
-        const d = await ref.getOutputDetails(key);
-        return (d.value ?? d.secretValue) as unknown;
-    };
-    const [clusterName, join, access, mesh, mode] = await Promise.all([get("clusterName"), get("join"), get("access"), get("mesh"), get("mode")]);
+    const { clusterName, join, access, mesh, mode } = await readOutputs(ref, ["clusterName", "join", "access", "mesh", "mode"]);
     const checked = checkBase({ baseStack: cfg.burst!.baseStack, clusterName: cfg.clusterName, kubernetesVersion: cfg.kubernetes?.version }, { clusterName, join, access, mesh }, mode);
     if ("problems" in checked) throw new ConfigError(checked.problems);
     return checked.base;

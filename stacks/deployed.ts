@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { apiEndpointKind, deployedLifecycle, type Lifecycle, lifecycleProblems, type RolloutPlan, rolloutPlan, type Wanted } from "../infra/bootstrap/lifecycle";
 import { now } from "../infra/bootstrap/steps";
 import { ConfigError, nodeNames, type StackConfig } from "../infra/config";
+import { readOutputs } from "./outputs";
 
 /** `org/project/stack` of the stack this program runs in. */
 export function selfStackName(): string {
@@ -16,12 +17,7 @@ export function selfStackName(): string {
 
 async function readLifecycle(cfg: StackConfig): Promise<Lifecycle | undefined> {
     const ref = new pulumi.StackReference(`${cfg.clusterName}-deployed`, { name: selfStackName() });
-    const get = async (key: string) => {
-        const d = await ref.getOutputDetails(key);
-        return (d.value ?? d.secretValue) as unknown;
-    };
-    const [lifecycle, join, nodes] = await Promise.all([get("lifecycle"), get("join"), get("nodes")]);
-    return deployedLifecycle({ lifecycle, join, nodes }, now());
+    return deployedLifecycle(await readOutputs(ref, ["lifecycle", "join", "nodes"]), now());
 }
 
 /** This stack file's cluster, as the lifecycle describes one (nodes in the node layer's order: control planes first). */

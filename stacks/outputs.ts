@@ -139,3 +139,14 @@ export function checkBase(
         });
     return problems.length ? { problems } : { base };
 }
+
+/** Outputs of a stack a StackReference reads, by name, secret or not (absent ones undefined). */
+export async function readOutputs<K extends string>(ref: pulumi.StackReference, keys: readonly K[]): Promise<Record<K, unknown>> {
+    const values = await Promise.all(
+        keys.map(async (key) => {
+            const d = await ref.getOutputDetails(key);
+            return (d.value ?? d.secretValue) as unknown;
+        }),
+    );
+    return Object.fromEntries(keys.map((k, i) => [k, values[i]])) as Record<K, unknown>;
+}

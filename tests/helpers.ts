@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { after } from "node:test";
 import * as YAML from "yaml";
 import { ConfigError, isConfigError, parseConfig, type StackConfig } from "../infra/config";
-import type { PlannedResource } from "../tools/plan";
+import { noOptions, type PlannedResource } from "../tools/plan/engine";
 import { parseStackFile } from "../tools/plan/stack-file";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -101,12 +101,7 @@ export function plannedResource(name: string, type: string, inputs: Record<strin
         custom: true,
         dependsOn: [],
         inputs,
-        protect: false,
-        retainOnDelete: false,
-        deleteBeforeReplace: false,
-        replaceOnChanges: [],
-        ignoreChanges: [],
-        additionalSecretOutputs: [],
+        ...noOptions(),
         provider: null,
         ...extra,
     };

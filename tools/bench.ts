@@ -10,7 +10,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { MINUTES, rolloutMinutes } from "../infra/bootstrap/lifecycle";
-import { commandsPerNode, criticalPath, planText, REPO_ROOT, stackNames, syntheticStack } from "./plan";
+import { commandsPerNode, criticalPath, planText, REPO_ROOT, rolloutChain, stackNames, syntheticStack } from "./plan";
 
 const RUNS = 5;
 const DEV_BUDGET_MS = 5000;
@@ -83,8 +83,7 @@ async function main(): Promise<number> {
         const text = syntheticStack(workers, cps);
         const deployed = await planText("bench", text);
         const bumped = await planText("bench", text.replace(/version: 1\.35\.9/, "version: 1.36.2"), { deployed: deployed.plainOutputs });
-        // The rollout's chain in the plan: every upgrade step, in the order the dependencies allow.
-        const steps = criticalPath(bumped.resources.filter((r) => /-upgrade(-snapshot|-drain|-uncordon)?$/.test(r.name))).length;
+        const steps = rolloutChain(bumped.resources).length;
         const batches = [1, 5].map((b) => `batch ${b}: about ${rolloutMinutes(cps, workers, b)} min`).join(", ");
         console.log(`  ${cps}+${String(workers).padEnd(4)} ${steps} steps one after another (batch 1); ${batches}`);
     }

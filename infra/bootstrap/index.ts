@@ -16,10 +16,10 @@ import { renderInitConfig } from "./kubeadm-config";
 import { renderKubeconfig } from "./kubeconfig";
 import { createPki, type ClusterPki, sharedPkiFiles } from "./pki";
 import { type BundleFile, composeScript, renderBundle, SCRIPTS } from "./remote";
-import { type ApiHosts, bootstrapToken, drainGuard, ensureJoinToken, machineGuard, etcdBackup, type EtcdBackupSettings, joinNode, meshLeave, meshSync, prepareNode, rootScript } from "./steps";
+import { type ApiHosts, bootstrapToken, controlPlaneLeave, drainGuard, ensureJoinToken, machineGuard, etcdBackup, type EtcdBackupSettings, joinNode, meshLeave, meshSync, prepareNode, rootScript } from "./steps";
 import type { ClusterHandle, JoinMaterial } from "./types";
 import { thinComponent } from "../component";
-import { certificateRenewal, controlPlaneLeave, upgradeDrain, upgradeNode, upgradeSnapshot, type UpgradeSettings, upgradeUncordon } from "./upgrade";
+import { certificateRenewal, upgradeDrain, upgradeNode, upgradeSnapshot, type UpgradeSettings, upgradeUncordon } from "./upgrade";
 
 export * from "./types";
 export type { ApiHosts, EtcdBackupSettings } from "./steps";

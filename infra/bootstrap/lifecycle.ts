@@ -7,8 +7,8 @@
  */
 import type { ConfigProblem } from "../config/errors";
 
-/** What the last completed up left; the stack exports it (`lifecycle`) once every node reached it. */
-export interface Lifecycle {
+/** The cluster a stack file describes. */
+export interface Wanted {
     /** Every node runs it. */
     readonly kubernetesVersion: string;
     readonly containerdVersion: string;
@@ -17,10 +17,14 @@ export interface Lifecycle {
     readonly workers: readonly string[];
     /** Where nodes reach the API server, as kubeadm's `controlPlaneEndpoint` was set (`apiEndpointKind`). */
     readonly apiEndpoint: string;
+    /** Workers upgraded at a time (`infra:kubernetes.upgrade.workerBatch`). */
+    readonly workerBatch: number;
+}
+
+/** What the last completed up left; the stack exports it (`lifecycle`) once every node reached it. */
+export interface Lifecycle extends Wanted {
     /** When the control planes' certificates were last issued or renewed, and when they expire (ISO dates). */
     readonly certificates: { readonly renewed: string; readonly expires: string };
-    /** Workers upgraded at a time (`infra:kubernetes.upgrade.workerBatch`). */
-    readonly workerBatch?: number;
 }
 
 /** kubeadm's certificates (not the CAs) are valid one year. */
@@ -71,6 +75,8 @@ export function deployedLifecycle(outputs: Readonly<Record<string, unknown>>, no
         workers: nodes.filter((n) => n.role === "worker").map((n) => n.name),
         // Unknown before this output existed: nothing to compare with.
         apiEndpoint: "",
+        // Not known then either; only the batch of the stack file being rolled out counts.
+        workerBatch: 1,
         certificates: { renewed: "", expires: new Date(now + CERTIFICATE_DAYS * DAY_MS).toISOString() },
     };
 }
@@ -80,15 +86,6 @@ const parse = (v: string) => v.split(".").map(Number) as [number, number, number
 export function compareVersions(a: string, b: string): number {
     const [x, y] = [parse(a), parse(b)];
     return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
-}
-
-export interface Wanted {
-    readonly kubernetesVersion: string;
-    readonly containerdVersion: string;
-    readonly controlPlanes: readonly string[];
-    readonly workers: readonly string[];
-    readonly apiEndpoint: string;
-    readonly workerBatch: number;
 }
 
 /** What a change asks of the running cluster that kubeadm cannot do: exit 2 before anything is created. */

@@ -157,39 +157,52 @@ export function ensureJoinToken(name: string, controlPlane: SshConnection, token
 }
 
 /**
- * `<worker>-drain`: runs on a control plane when the worker leaves (scale in, destroy): drain,
- * then delete the node object, before the machine (which depends on nothing here) goes away.
+ * A step that does nothing when created and runs `script` on a control plane when it is deleted:
+ * when its node leaves the stack (Pulumi deletes it before the node's own steps and machine, which
+ * it depends on), or, with the node's `machineId` as its trigger, when the machine is replaced
+ * (`deleteBeforeReplace`: the engine deletes it, so runs it, before the old machine goes).
  */
-export function drainGuard(nodeName: string, controlPlane: SshConnection, join: pulumi.Resource, parent: pulumi.Resource): command.remote.Command {
+function onDelete(
+    controlPlane: SshConnection,
+    d: { readonly name: string; readonly says: string; readonly script: string; readonly dependsOn: pulumi.Resource[]; readonly deleteMinutes: number; readonly machineId?: pulumi.Input<string> },
+    parent: pulumi.Resource,
+): command.remote.Command {
     return new command.remote.Command(
-        `${nodeName}-drain`,
-        {
-            connection: controlPlane,
-            create: `echo ${shq(`drains ${nodeName} when it leaves the cluster`)}`,
-            delete: rootScript(controlPlane, composeScript(SCRIPTS.drain, { NODE_NAME: nodeName })),
-        },
-        { parent, dependsOn: [join], customTimeouts: { create: "5m", delete: "15m" } },
+        d.name,
+        { connection: controlPlane, create: `echo ${shq(d.says)}`, delete: rootScript(controlPlane, d.script), ...(d.machineId ? { triggers: [d.machineId] } : {}) },
+        { parent, dependsOn: d.dependsOn, ...(d.machineId ? { deleteBeforeReplace: true } : {}), customTimeouts: { create: "5m", delete: `${d.deleteMinutes}m` } },
     );
 }
 
 /**
- * `<worker>-machine`: runs on a control plane when the worker's machine is replaced (its id, the
- * trigger, changes): drain, then delete the node object, before the old machine goes (the machine is
- * `deleteBeforeReplace`, and this step, replaced with it, is deleted first), so that the new machine
- * joins under the node's name. A step of its own, not a trigger on `<worker>-drain`: adding a trigger
- * to that existing step would replace, and so run, every worker's drain at once on the next up.
+ * `<worker>-drain`: runs on a control plane when the worker leaves (scale in, destroy): drain,
+ * then delete the node object, before the machine (which depends on nothing here) goes away.
+ */
+export function drainGuard(nodeName: string, controlPlane: SshConnection, join: pulumi.Resource, parent: pulumi.Resource): command.remote.Command {
+    const script = composeScript(SCRIPTS.drain, { NODE_NAME: nodeName });
+    return onDelete(controlPlane, { name: `${nodeName}-drain`, says: `drains ${nodeName} when it leaves the cluster`, script, dependsOn: [join], deleteMinutes: 15 }, parent);
+}
+
+/**
+ * `<worker>-machine`: the same drain when the worker's machine is replaced, so that the new machine
+ * joins under the node's name. A step of its own, not a trigger on `<worker>-drain`: adding a
+ * trigger to that existing step would replace, and so run, every worker's drain at once on the
+ * next up.
  */
 export function machineGuard(nodeName: string, controlPlane: SshConnection, join: pulumi.Resource, machineId: pulumi.Input<string>, parent: pulumi.Resource): command.remote.Command {
-    return new command.remote.Command(
-        `${nodeName}-machine`,
-        {
-            connection: controlPlane,
-            create: `echo ${shq(`drains ${nodeName} when its machine is replaced`)}`,
-            delete: rootScript(controlPlane, composeScript(SCRIPTS.drain, { NODE_NAME: nodeName })),
-            triggers: [machineId],
-        },
-        { parent, dependsOn: [join], deleteBeforeReplace: true, customTimeouts: { create: "5m", delete: "15m" } },
-    );
+    const script = composeScript(SCRIPTS.drain, { NODE_NAME: nodeName });
+    return onDelete(controlPlane, { name: `${nodeName}-machine`, says: `drains ${nodeName} when its machine is replaced`, script, dependsOn: [join], deleteMinutes: 15, machineId }, parent);
+}
+
+/**
+ * `<cp>-leave`, on the first control plane, for every other control plane: when that control plane
+ * leaves the stack or its machine is replaced, its pods are evicted, its etcd member removed and
+ * its Node object deleted, before the machine goes.
+ */
+export function controlPlaneLeave(node: ClusterNode, controlPlane: SshConnection, drainTimeoutSeconds: number, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
+    const script = composeScript(SCRIPTS.controlPlaneLeave, { NODE_NAME: node.name, DRAIN_TIMEOUT: drainTimeoutSeconds });
+    const says = `removes ${node.name}'s etcd member when it leaves the cluster`;
+    return onDelete(controlPlane, { name: `${node.name}-leave`, says, script, dependsOn, deleteMinutes: 20 + Math.ceil(drainTimeoutSeconds / 60), machineId: node.machineId }, parent);
 }
 
 export interface AsgPool {

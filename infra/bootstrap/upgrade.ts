@@ -1,14 +1,14 @@
 /**
  * The day-2 steps of a cluster's nodes: the rolling upgrade (an etcd snapshot, each node's
- * upgrade step, a worker's drain and uncordon on the first control plane), certificate renewal,
- * and a control plane's departure. Every step exists from the node's first up, idempotent and a
+ * upgrade step, a worker's drain and uncordon on the first control plane) and certificate renewal
+ * (a control plane's departure is `controlPlaneLeave`, beside the other steps that run on delete,
+ * in steps.ts). Every step exists from the node's first up, idempotent and a
  * no-op while the node is at the stack's versions; a change of `kubernetes.version` or
  * `containerdVersion` updates them, and their dependencies (`KubeadmCluster`) set the order.
  */
 import * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ClusterNode, SshConnection } from "../nodes/types";
-import { shq } from "../shell";
 import { composeScript, SCRIPTS } from "./remote";
 import { rootScript } from "./steps";
 
@@ -24,10 +24,10 @@ const opts = (parent: pulumi.Resource, dependsOn: pulumi.Input<pulumi.Resource>[
     customTimeouts: { create: `${minutes}m`, update: `${minutes}m`, delete: `${minutes}m` },
 });
 
-/** A command whose create and update run the same idempotent script. */
-function step(name: string, connection: SshConnection, script: string, o: pulumi.CustomResourceOptions): command.remote.Command {
+/** A command whose create and update run the same idempotent script (again when a trigger changes). */
+function step(name: string, connection: SshConnection, script: string, o: pulumi.CustomResourceOptions, triggers?: unknown[]): command.remote.Command {
     const run = rootScript(connection, script);
-    return new command.remote.Command(name, { connection, create: run, update: run }, o);
+    return new command.remote.Command(name, { connection, create: run, update: run, ...(triggers ? { triggers } : {}) }, o);
 }
 
 /** `<first cp>-upgrade-snapshot`: etcd snapshotted before the first control plane's upgrade step. */
@@ -64,24 +64,5 @@ export function upgradeUncordon(node: ClusterNode, controlPlane: SshConnection, 
  * date the program expects them renewed) changes when a renewal is due, which runs the step.
  */
 export function certificateRenewal(node: ClusterNode, windowDays: number, renewed: string, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
-    const run = rootScript(node.connection, composeScript(SCRIPTS.certsRenew, { WINDOW_DAYS: windowDays, NODE_NAME: node.name }));
-    return new command.remote.Command(`${node.name}-certs`, { connection: node.connection, create: run, update: run, triggers: [renewed] }, opts(parent, dependsOn, 15));
-}
-
-/**
- * `<cp>-leave`, on the first control plane, for every other control plane: when that control plane
- * leaves the stack or its machine is replaced (`triggers`), its pods are evicted, its etcd member
- * removed and its Node object deleted, before the machine goes (it depends on the node's steps).
- */
-export function controlPlaneLeave(node: ClusterNode, controlPlane: SshConnection, drainTimeoutSeconds: number, dependsOn: pulumi.Resource[], parent: pulumi.Resource): command.remote.Command {
-    return new command.remote.Command(
-        `${node.name}-leave`,
-        {
-            connection: controlPlane,
-            create: `echo ${shq(`removes ${node.name}'s etcd member when it leaves the cluster`)}`,
-            delete: rootScript(controlPlane, composeScript(SCRIPTS.controlPlaneLeave, { NODE_NAME: node.name, DRAIN_TIMEOUT: drainTimeoutSeconds })),
-            ...(node.machineId ? { triggers: [node.machineId] } : {}),
-        },
-        { parent, dependsOn, deleteBeforeReplace: true, customTimeouts: { create: "5m", delete: `${20 + Math.ceil(drainTimeoutSeconds / 60)}m` } },
-    );
+    return step(`${node.name}-certs`, node.connection, composeScript(SCRIPTS.certsRenew, { WINDOW_DAYS: windowDays, NODE_NAME: node.name }), opts(parent, dependsOn, 15), [renewed]);
 }

@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import * as YAML from "yaml";
 import { MINUTES, rolloutMinutes } from "../../infra/bootstrap/lifecycle";
 import { isConfigError } from "../../infra/config";
-import { criticalPath, type PlannedResource, planText, REPO_ROOT, type StackPlan, syntheticStack } from "../../tools/plan";
+import { type PlannedResource, planText, REPO_ROOT, rolloutChain, type StackPlan, syntheticStack } from "../../tools/plan";
 import { diffPlans, renderDiff, rolloutSummary } from "../../tools/plan/diff";
 
 type Config = Record<string, any>;
@@ -208,7 +208,7 @@ describe("the rolling upgrade's length (npm run bench)", () => {
         const text3 = syntheticStack(3, 3);
         const deployed = await planText("bench", text3);
         const bumped = await planText("bench", text3.replace(/version: 1\.35\.9/, "version: 1.36.2"), { deployed: deployed.plainOutputs });
-        assert.equal(criticalPath(bumped.resources.filter((r) => /-upgrade(-snapshot|-drain|-uncordon)?$/.test(r.name))).length, 1 + 3 + 3 * 3);
+        assert.equal(rolloutChain(bumped.resources).length, 1 + 3 + 3 * 3);
         assert.equal(rolloutMinutes(3, 3, 1), MINUTES.snapshot + MINUTES.firstControlPlane + 2 * MINUTES.controlPlane + 3 * MINUTES.worker);
         assert.equal(rolloutMinutes(3, 50, 5), MINUTES.snapshot + MINUTES.firstControlPlane + 2 * MINUTES.controlPlane + 10 * MINUTES.worker);
     });

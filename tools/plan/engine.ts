@@ -45,6 +45,11 @@ export interface PlannedResource {
     customTimeouts?: { create?: string; update?: string; delete?: string };
 }
 
+/** The options of a resource the program gave none: what a read records, and where hand-made planned resources (tests) start. */
+export function noOptions(): Pick<PlannedResource, "protect" | "retainOnDelete" | "deleteBeforeReplace" | "replaceOnChanges" | "ignoreChanges" | "additionalSecretOutputs"> {
+    return { protect: false, retainOnDelete: false, deleteBeforeReplace: false, replaceOnChanges: [], ignoreChanges: [], additionalSecretOutputs: [] };
+}
+
 /** A provider function the program called (an AMI or zone lookup): what a real run asks the cloud. */
 export interface PlannedLookup {
     token: string;
@@ -284,12 +289,7 @@ function wrapMonitor(
                     custom: true,
                     dependsOn: [...r.getDependenciesList()].sort(),
                     inputs: sanitize(r.getProperties()?.toJavaScript() ?? {}, secrets) as Record<string, unknown>,
-                    protect: false,
-                    retainOnDelete: false,
-                    deleteBeforeReplace: false,
-                    replaceOnChanges: [],
-                    ignoreChanges: [],
-                    additionalSecretOutputs: [],
+                    ...noOptions(),
                     provider: r.getProvider() || null,
                     read: true,
                     id: r.getId(),

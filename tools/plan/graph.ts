@@ -36,6 +36,11 @@ export function criticalPath(resources: readonly PlannedResource[]): string[] {
     return best;
 }
 
+/** The rolling upgrade's steps (etcd snapshot, upgrade, a worker's drain and uncordon) in the longest chain their dependencies order. */
+export function rolloutChain(resources: readonly PlannedResource[]): string[] {
+    return criticalPath(resources.filter((r) => /-upgrade(-snapshot|-drain|-uncordon)?$/.test(r.name)));
+}
+
 /** How many remote commands target each node, by the node-name prefix of the command's name. */
 export function commandsPerNode(resources: readonly PlannedResource[], nodeNames: readonly string[]): Map<string, number> {
     const counts = new Map(nodeNames.map((n) => [n, 0]));
